@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for bhlock's scripts. Source it; do not run it.
+#
+# Everything that is downloaded or built lives in the cache, outside the repo, so that a
+# clean clone reuses it and `git clean` never throws a 15-minute kernel build away.
+
+BHLOCK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BHLOCK_CACHE=${BHLOCK_CACHE:-$HOME/.cache/bhlock}
+BHLOCK_RESULTS=${BHLOCK_RESULTS:-$BHLOCK_ROOT/results}
+
+# The kernel and toolchain bhlock is pinned to (see README: "Toolchain").
+KVER_PKG=7.3
+RUSTC_WEB_VERSION=1.85.0+dfsg3-1~deb12u3
+BINDGEN_VERSION=0.71.1
+
+# The toolchain: Debian's rustc 1.85 with clang/LLVM 19 (the LLVM that rustc uses) and bindgen
+# 0.71.1. LLVM, RUSTC and BINDGEN override them, as for the kernel's own make.
+LLVM=${LLVM:--19}
+RUSTC=${RUSTC:-/usr/bin/rustc}
+BINDGEN=${BINDGEN:-$BHLOCK_CACHE/tools/bindgen-$BINDGEN_VERSION/bin/bindgen}
+VNG=${VNG:-$BHLOCK_CACHE/venv/bin/vng}
+export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+
+# The make variables every kernel and module build needs.
+kmake_args=(LLVM="$LLVM" RUSTC="$RUSTC" BINDGEN="$BINDGEN")
+
+# The kernels of the test matrix, in the order `make check` runs them.
+BHLOCK_KERNELS=(nort rt rt-bhlock)
+
+log() { printf 'bhlock: %s\n' "$*" >&2; }
+die() { printf 'bhlock: error: %s\n' "$*" >&2; exit 1; }
