@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A per-CPU `T` protected by `local_lock_nested_bh()`.
+//!
+//! [`LocalLockNestedBh<T>`] holds one `local_lock_t` and one `T` for every possible CPU. A
+//! context with bottom halves disabled locks its own CPU's copy with
+//! [`LocalLockNestedBh::lock`], which borrows a [`BhDisabled`] token, and gets a guard that
+//! dereferences to that CPU's `T` and unlocks when dropped.
+//!
+//! What the C lock does depends on the kernel configuration, and the guard must be sound on
+//! all of them:
+//!
+//! - !PREEMPT_RT without lockdep: nothing at all. Disabled bottom halves alone keep other
+//!   contexts of this CPU away;
+//! - !PREEMPT_RT with lockdep: a lockdep acquire plus `lockdep_assert_in_softirq()`;
+//! - PREEMPT_RT: a real per-CPU sleeping spinlock. BH sections are preemptible there, and on
+//!   7.x without `PREEMPT_RT_NEEDS_BH_LOCK` this lock is all that keeps two of them apart.
+//!
+//! In none of them does the C lock stop the *same* context from locking twice (on PREEMPT_RT
+//! that would deadlock). Each CPU's copy therefore records its owner task, and a second
+//! [`lock`](LocalLockNestedBh::lock) by the owner returns `None` instead of a second `&mut T`.
+
+use crate::{bh::BhDisabled, shim};
+use core::{
+    cell::UnsafeCell,
+    marker::PhantomData,
+    mem::{align_of, size_of},
+    ops::{Deref, DerefMut},
+    pin::Pin,
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    bindings,
+    cpu::{nr_cpu_ids, CpuId},
+    cpumask::Cpumask,
+    ffi::c_void,
+    prelude::*,
+    str::CStr,
+    sync::LockClassKey,
+    task::Task,
+    types::{NotThreadSafe, Opaque},
+};
+
+/// Creates a [`LocalLockNestedBh`] with its own lockdep class, named after the call site
+/// unless a name is given.
+///
+/// `$init` is called once for every possible CPU with its [`CpuId`] and returns a
+/// `PinInit<T, Error>` for that CPU's copy.
+#[macro_export]
+macro_rules! new_local_lock_nested_bh {
+    ($init:expr $(, $name:literal)? $(,)?) => {
+        $crate::local_lock_nested_bh::LocalLockNestedBh::new(
+            $init,
+            ::kernel::optional_name!($($name)?),
+            ::kernel::static_lock_class!(),
+        )
+    };
+}
+
+/// One CPU's copy: the C lock, the task holding it, and the data.
+#[repr(C)]
+struct Slot<T> {
+    lock: Opaque<bindings::local_lock_t>,
+    /// The task whose guard holds this slot, or null. Written only with the C lock held (or,
+    /// for null, just before releasing it), read by the owner's re-entry check.
+    owner: AtomicPtr<bindings::task_struct>,
+    data: UnsafeCell<T>,
+}
+
+/// A per-CPU `T`, each copy protected by its own CPU's `local_lock_t` in nested-BH mode.
+///
+/// # Invariants
+///
+/// `slots` is a live per-CPU allocation of `Slot<T>` owned by this object; on every possible
+/// CPU its `lock` is initialised with this object's class and its `data` holds an initialised,
+/// pinned `T`. `owner` of a slot is non-null exactly while a [`LocalLockNestedBhGuard`] for it
+/// exists.
+pub struct LocalLockNestedBh<T> {
+    slots: NonNull<c_void>,
+    _data: PhantomData<T>,
+}
+
+// SAFETY: The object only owns the per-CPU `T`s; moving it to another task moves the right to
+// drop them there, which `T: Send` allows.
+unsafe impl<T: Send> Send for LocalLockNestedBh<T> {}
+
+// SAFETY: Through `&self`, a `T` is reached only by `lock()`, which gives one context at a time
+// a `&mut T` to the copy of the CPU it runs on; different tasks of one CPU (PREEMPT_RT) take
+// turns through the C lock, so `T` moves between tasks, which `T: Send` allows.
+unsafe impl<T: Send> Sync for LocalLockNestedBh<T> {}
+
+/// Every possible CPU, in order.
+pub fn possible_cpus() -> impl Iterator<Item = CpuId> {
+    // SAFETY: `__cpu_possible_mask` is a valid cpumask for the whole life of the kernel.
+    let mask = unsafe { Cpumask::from_raw(&raw const bindings::__cpu_possible_mask) };
+    (0..nr_cpu_ids())
+        .filter_map(CpuId::from_u32)
+        .filter(move |cpu| mask.test(*cpu))
+}
+
+impl<T> LocalLockNestedBh<T> {
+    /// Allocates a copy of the lock and of `T` for every possible CPU.
+    ///
+    /// `init(cpu)` builds CPU `cpu`'s `T`. On failure the copies built so far are dropped.
+    /// Prefer [`new_local_lock_nested_bh!`], which supplies the name and a lock class.
+    pub fn new<I>(
+        mut init: impl FnMut(CpuId) -> I,
+        name: &'static CStr,
+        key: Pin<&'static LockClassKey>,
+    ) -> Result<Self>
+    where
+        I: PinInit<T, Error>,
+    {
+        // SAFETY: The alignment of a type is a power of two; the result is freed by `Drop` or
+        // below.
+        let ptr = unsafe { shim::bhlock_alloc_percpu(size_of::<Slot<T>>(), align_of::<Slot<T>>()) };
+        let slots = NonNull::new(ptr).ok_or(ENOMEM)?;
+        let this = core::mem::ManuallyDrop::new(Self {
+            slots,
+            _data: PhantomData,
+        });
+
+        let mut done = 0;
+        let mut result = Ok(());
+        for cpu in possible_cpus() {
+            let slot = this.slot(cpu);
+            // SAFETY: `slot` is this CPU's zeroed, unused slot; `name` and `key` are static.
+            unsafe {
+                shim::bhlock_local_lock_init(
+                    Opaque::cast_into(&raw const (*slot).lock),
+                    name.as_char_ptr(),
+                    key.as_ptr(),
+                )
+            };
+            // SAFETY: `data` is valid for writes, per-CPU memory never moves (so it is pinned),
+            // and on error `__pinned_init` leaves nothing to drop.
+            result = unsafe { init(cpu).__init(UnsafeCell::raw_get(&raw const (*slot).data)) };
+            if result.is_err() {
+                break;
+            }
+            done += 1;
+        }
+        if let Err(e) = result {
+            // Drop the `T`s of the first `done` CPUs, then the allocation.
+            for cpu in possible_cpus().take(done) {
+                // SAFETY: This CPU's `T` was initialised above and is not used elsewhere.
+                unsafe {
+                    ptr::drop_in_place(UnsafeCell::raw_get(&raw const (*this.slot(cpu)).data))
+                };
+            }
+            // SAFETY: `slots` came from `bhlock_alloc_percpu` and is freed once.
+            unsafe { bindings::free_percpu(this.slots.as_ptr()) };
+            return Err(e);
+        }
+        // INVARIANT: Every possible CPU's lock and `T` are initialised; no owner is set (zeroed).
+        Ok(core::mem::ManuallyDrop::into_inner(this))
+    }
+
+    /// CPU `cpu`'s slot.
+    fn slot(&self, cpu: CpuId) -> *mut Slot<T> {
+        // SAFETY: `slots` is a live per-CPU allocation and `cpu` is a possible CPU.
+        unsafe { shim::bhlock_per_cpu_ptr(self.slots.as_ptr(), cpu.as_u32() as i32).cast() }
+    }
+
+    /// Locks the local CPU's copy, or returns `None` if the current context already holds it.
+    ///
+    /// The guard borrows `bh`, so it cannot outlive the BH-disabled section, and it is neither
+    /// `Send` nor `Sync`. On PREEMPT_RT this may block on another task of this CPU that holds
+    /// the lock (with priority inheritance); it never sleeps on !PREEMPT_RT.
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    #[inline]
+    pub fn lock<'a>(&'a self, _bh: &'a mut BhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
+        // SAFETY: `slots` is live; BH is disabled (the token's invariant), so this task stays
+        // on this CPU for `'a` and the pointer stays this CPU's slot.
+        let slot: &'a Slot<T> =
+            unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() };
+        let me = Task::current_raw();
+        // Only this task ever stores itself here, so a match means it holds the slot already,
+        // and no other task can change the answer between this check and the store below.
+        if slot.owner.load(Ordering::Relaxed) == me {
+            return None;
+        }
+        // SAFETY: The lock is initialised (type invariant), it is this CPU's copy, and BH stays
+        // disabled until the guard, which borrows the token, unlocks it.
+        unsafe { shim::bhlock_local_lock_nested_bh(slot.lock.get()) };
+        slot.owner.store(me, Ordering::Relaxed);
+        // INVARIANT: This context holds the C lock and is recorded as the owner.
+        Some(LocalLockNestedBhGuard {
+            slot,
+            _bh: PhantomData,
+            _not_send: NotThreadSafe,
+        })
+    }
+
+    /// Calls `f` on every possible CPU's copy of `T`, without locking.
+    ///
+    /// `&mut self` proves that no guard exists and no other context can reach the data: for
+    /// setup, teardown and statistics when nothing runs.
+    pub fn for_each_cpu_mut(&mut self, mut f: impl FnMut(CpuId, Pin<&mut T>)) {
+        for cpu in possible_cpus() {
+            // SAFETY: The `T` is initialised (type invariant) and `&mut self` excludes every
+            // other access to it; per-CPU memory never moves, so it may be pinned.
+            let data = unsafe { Pin::new_unchecked(&mut *(*self.slot(cpu)).data.get()) };
+            f(cpu, data);
+        }
+    }
+}
+
+impl<T> Drop for LocalLockNestedBh<T> {
+    fn drop(&mut self) {
+        for cpu in possible_cpus() {
+            // SAFETY: Every `T` is initialised (type invariant) and, with `&mut self`, unused.
+            unsafe { ptr::drop_in_place((*self.slot(cpu)).data.get()) };
+        }
+        // SAFETY: `slots` came from `bhlock_alloc_percpu` and is freed once, here.
+        unsafe { bindings::free_percpu(self.slots.as_ptr()) };
+    }
+}
+
+/// A held [`LocalLockNestedBh`] copy of the local CPU; unlocks when dropped.
+///
+/// # Invariants
+///
+/// The current context holds `slot`'s C lock, `slot.owner` is the current task, and bottom
+/// halves stay disabled for `'a`.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LocalLockNestedBhGuard<'a, T> {
+    slot: &'a Slot<T>,
+    _bh: PhantomData<&'a mut BhDisabled>,
+    _not_send: NotThreadSafe,
+}
+
+impl<T> Deref for LocalLockNestedBhGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: The guard holds the lock (type invariant), so no other context can reach this
+        // CPU's `T` until it is dropped.
+        unsafe { &*self.slot.data.get() }
+    }
+}
+
+impl<T: Unpin> DerefMut for LocalLockNestedBhGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: As in `deref`, and `&mut self` makes this the only reference through the guard.
+        unsafe { &mut *self.slot.data.get() }
+    }
+}
+
+impl<T> LocalLockNestedBhGuard<'_, T> {
+    /// The protected data, pinned, for a `T` that is not `Unpin`.
+    #[inline]
+    pub fn as_mut(&mut self) -> Pin<&mut T> {
+        // SAFETY: As in `deref_mut`; per-CPU memory never moves.
+        unsafe { Pin::new_unchecked(&mut *self.slot.data.get()) }
+    }
+}
+
+impl<T> Drop for LocalLockNestedBhGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // Clear the owner first: on PREEMPT_RT the next task may take the lock at once.
+        self.slot.owner.store(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: This context holds the lock (type invariant), still with BH disabled.
+        unsafe { shim::bhlock_local_unlock_nested_bh(self.slot.lock.get()) };
+    }
+}
