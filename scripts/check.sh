@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh: the test matrix behind `make check`.
+#
+# For every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS="rt" picks a subset):
+# build it (or take it from the cache), build bhlock.ko against it with no warnings, then boot
+# it under virtme-ng once per boot plan below, running a kselftest script inside. Every
+# result is a KTAP line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and
+# the build logs go to $BHLOCK_RESULTS/<kernel>/. The last line is "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]}}"
+rm -rf "$BHLOCK_RESULTS"
+mkdir -p "$BHLOCK_RESULTS"
+all_ktap=$BHLOCK_RESULTS/ktap.txt
+pass=0
+fail=0
+skip=0
+n=0
+
+# record ok|not-ok|skip NAME [DIAGNOSTIC_FILE]
+record() {
+	n=$((n + 1))
+	case $1 in
+	ok) pass=$((pass + 1)); line="ok $n $2";;
+	skip) skip=$((skip + 1)); line="ok $n $2 # SKIP";;
+	*) fail=$((fail + 1)); line="not ok $n $2";;
+	esac
+	echo "$line" | tee -a "$all_ktap"
+	if [ "$1" != ok ] && [ -s "${3:-}" ]; then
+		sed 's/^/# /' "$3" | tee -a "$all_ktap"
+	fi
+}
+
+# import_ktap FILE: records FILE's results, renumbered into the matrix, and keeps the
+# diagnostics that follow a failure.
+import_ktap() {
+	local line t in_failure=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*"# SKIP"*) t=${line#ok * }; record skip "${t%% # SKIP*}"; in_failure=0;;
+		"ok "*) t=${line#ok * }; record ok "$t"; in_failure=0;;
+		"not ok "*) t=${line#not ok * }; record not-ok "$t"; in_failure=1;;
+		"# "*) [ $in_failure -eq 1 ] && echo "$line" | tee -a "$all_ktap";;
+		esac
+	done <"$1"
+}
+
+# The boots of one kernel: name, kselftest script and its arguments, console report expected.
+# A negative control needs a boot of its own: WARN_ON_ONCE() and lockdep report only once.
+boots=(
+	"selftest|bhlock.sh|"
+	"negative|negative.sh lock_with_bh_enabled|WARNING:.*bhlock_(lockdep_assert_in_softirq|local_lock_nested_bh)"
+)
+
+start=$SECONDS
+echo "TAP version 13" >"$all_ktap"
+"$BHLOCK_ROOT/scripts/lint.sh" >"$BHLOCK_RESULTS/lint.ktap" 2>&1
+import_ktap "$BHLOCK_RESULTS/lint.ktap"
+for k in "${kernels[@]}"; do
+	out=$BHLOCK_RESULTS/$k
+	mkdir -p "$out"
+	t0=$SECONDS
+	if ! kdir=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k" 2>"$out/kernel-build.log"); then
+		record not-ok "build.kernel.$k" "$out/kernel-build.log"
+		continue
+	fi
+	record ok "build.kernel.$k"
+	if ! ko=$("$BHLOCK_ROOT/scripts/build-module.sh" "$kdir" "$out/module" 2>"$out/module-build.log"); then
+		record not-ok "build.module.$k" "$out/module-build.log"
+		continue
+	fi
+	record ok "build.module.$k"
+	"$BHLOCK_ROOT/scripts/compile-fail.sh" "$kdir" "$k" "$out/compile-fail" >"$out/compile-fail.ktap"
+	import_ktap "$out/compile-fail.ktap"
+
+	for b in "${boots[@]}"; do
+		IFS='|' read -r boot script expect <<<"$b"
+		expect_args=()
+		[ -n "$expect" ] && expect_args=(--expect "$expect")
+		# shellcheck disable=SC2086 # $script is a command with its arguments.
+		"$BHLOCK_ROOT/scripts/vng-run.sh" "${expect_args[@]}" "$kdir" "$out/$boot.console.log" -- \
+			env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" BHLOCK_ARGS="${BHLOCK_ARGS:-}" \
+			"$BHLOCK_ROOT/selftests/bhlock/"$script >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
+		vm_status=$?
+		import_ktap "$out/$boot.ktap"
+		if [ $vm_status -eq 0 ]; then
+			record ok "vm.$boot.$k"
+		else
+			record not-ok "vm.$boot.$k" "$out/$boot.vm.log"
+		fi
+	done
+	echo "# kernel $k: $((SECONDS - t0)) s" | tee -a "$all_ktap"
+done
+
+echo "# matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS" | tee -a "$all_ktap"
+echo "1..$n" >>"$all_ktap"
+echo "$pass passed, $fail failed, $skip skipped" | tee -a "$all_ktap"
+[ $fail -eq 0 ] && [ $n -gt 0 ]

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# compile-fail.sh KDIR KERNEL OUTDIR: builds every program in tests/compile-fail/ against the
+# kernel in KDIR and prints one KTAP line each, compile_fail.<case>.<KERNEL>.
+#
+# A misuse case passes when rustc rejects it with exactly the error code its header names
+# ("//! expect: E0597") and no other. The control, compile_pass.rs, passes when it builds:
+# without it, a harness that cannot build anything would make every misuse case "pass".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: compile-fail.sh KDIR KERNEL OUTDIR}
+kernel=${2:?kernel name missing}
+out=${3:?output directory missing}
+cases_dir=$BHLOCK_ROOT/tests/compile-fail
+
+echo "TAP version 13"
+n=0
+for src in "$cases_dir"/*.rs; do
+	case_name=$(basename "$src" .rs)
+	expect=$(sed -n 's|^//! expect: \(.*\)$|\1|p' "$src")
+	log=$out/$case_name.log
+	mkdir -p "$out/$case_name"
+	make -C "$kdir" M="$cases_dir" MO="$out/$case_name" CASE="$case_name" "${kmake_args[@]}" \
+		"$case_name.o" >"$log" 2>&1
+	built=$?
+	codes=$(grep -o '^error\[E[0-9]\{4\}\]' "$log" | sort -u | tr -d 'error[]' | tr '\n' ' ')
+	n=$((n + 1))
+	name="compile_fail.$case_name.$kernel"
+	if [ "$expect" = none ]; then
+		if [ $built -eq 0 ]; then
+			echo "ok $n $name"
+		else
+			echo "not ok $n $name"
+			echo "# the control does not build (log: $log):"
+			grep -m5 -A5 '^error' "$log" | sed 's/^/# /'
+		fi
+	elif [ $built -ne 0 ] && [ "$codes" = "$expect " ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		if [ $built -eq 0 ]; then
+			echo "# unexpected success: the misuse builds (expected $expect)"
+		else
+			echo "# expected exactly $expect, rustc said: ${codes:-no error code} (log: $log)"
+			grep -m3 -A3 '^error' "$log" | sed 's/^/# /'
+		fi
+	fi
+done
+echo "1..$n"

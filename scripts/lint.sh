@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# lint.sh: the kernel's own style checks on bhlock's sources, as KTAP: rustfmt with the
+# kernel's .rustfmt.toml on the Rust code, checkpatch.pl --strict on the C shim.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ksrc=$("$BHLOCK_ROOT/scripts/kernel-source.sh")
+cd "$BHLOCK_ROOT"
+echo "TAP version 13"
+
+# rustup would look for the toolchain pinned in rust-toolchain.toml, which may not be
+# installed: formatting does not depend on the compiler version, so take any.
+rustfmt_cmd=(env RUSTUP_TOOLCHAIN="${RUSTUP_TOOLCHAIN:-stable}" rustfmt)
+if ! "${rustfmt_cmd[@]}" --version >/dev/null 2>&1; then
+	rustfmt_cmd=(rustfmt)
+fi
+if ! "${rustfmt_cmd[@]}" --version >/dev/null 2>&1; then
+	echo "ok 1 lint.rustfmt # SKIP no rustfmt"
+elif out=$("${rustfmt_cmd[@]}" --edition 2021 --config-path "$ksrc/.rustfmt.toml" --check \
+	src/bhlock_main.rs tests/compile-fail/*.rs 2>&1); then
+	echo "ok 1 lint.rustfmt"
+else
+	echo "not ok 1 lint.rustfmt"
+	sed 's/^/# /' <<<"$out" | head -n 40
+fi
+
+if out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -f \
+	src/bhlock_shim.c src/bhlock_shim.h 2>&1); then
+	echo "ok 2 lint.checkpatch"
+else
+	echo "not ok 2 lint.checkpatch"
+	sed 's/^/# /' <<<"$out"
+fi
+echo "1..2"

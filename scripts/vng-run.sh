@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# vng-run.sh [options] KDIR CONSOLE_LOG -- COMMAND...
+#
+# Boots the kernel built in KDIR under virtme-ng, runs COMMAND inside as root with the repo
+# visible (read-only, as the host's root is) and $BHLOCK_RESULTS writable, and writes the
+# whole kernel console to CONSOLE_LOG. Then it judges the boot:
+#
+#   - the command's exit status (vng returns 255 when the guest panicked or died);
+#   - a hang timeout (BHLOCK_VNG_TIMEOUT seconds, default 600);
+#   - `uname -v` must say PREEMPT_RT exactly when KDIR's .config has CONFIG_PREEMPT_RT=y;
+#   - the console must be free of kernel badness (WARNING:, BUG:, Oops, lockdep reports, ...),
+#     except for lines matching --expect, which must then occur at least once.
+#
+# Exit status: 0 when all of that holds, else 1, with the reason on stderr.
+# Options:
+#   --expect ERE   a badness line matching ERE is expected (a negative control); the Call
+#                  Trace that follows it is part of it.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+expect=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--expect) expect=$2; shift 2;;
+	--) shift; break;;
+	-*) die "vng-run.sh: unknown option $1";;
+	*) break;;
+	esac
+done
+kdir=${1:?usage: vng-run.sh [--expect ERE] KDIR CONSOLE_LOG -- COMMAND...}
+console=${2:?console log path missing}
+shift 2
+[ "${1:-}" = "--" ] && shift
+[ $# -gt 0 ] || die "vng-run.sh: no command"
+image=$kdir/arch/x86/boot/bzImage
+[ -f "$image" ] || die "no kernel image at $image"
+
+# Lines that start a kernel report. "Call Trace:" on its own is a report too (dump_stack()).
+badness='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace:|possible recursive locking|inconsistent lock state|bad unlock balance|Invalid wait context|possible circular locking|suspicious RCU usage|possible irq lock inversion|lock held when returning to user space|held lock freed|detected stalls on CPUs|blocked for more than|unreferenced object|UBSAN:|KASAN:|scheduling while atomic|sleeping function called from invalid context'
+# Known benign lines that the patterns above would catch; each with the reason it is benign.
+allow=(
+	# Printed at boot by the kernel's own test of WARN()'s format when KUNIT is on: none yet.
+)
+allow_re=$(IFS='|'; echo "${allow[*]:-^\$never^}")
+
+mkdir -p "$BHLOCK_RESULTS" "$(dirname "$console")"
+uname_file=$(mktemp "$BHLOCK_RESULTS/.uname.XXXXXX")
+
+accel_args=()
+if [ "$("$BHLOCK_ROOT/scripts/kvm-works.sh" "$image")" != yes ]; then
+	accel_args=(--disable-kvm)
+fi
+
+timeout_s=${BHLOCK_VNG_TIMEOUT:-600}
+# vng's -v sends the kernel console to stderr; the command's own output stays on stdout.
+# vng runs its helpers (virtme-run) from PATH.
+PATH=$(dirname "$VNG"):$PATH timeout --foreground -k 15 "$timeout_s" "$VNG" -v --run "$image" "${accel_args[@]}" \
+	--cpus "${BHLOCK_VNG_CPUS:-2}" --memory "${BHLOCK_VNG_MEMORY:-1G}" --user root \
+	--append root=/dev/root --cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
+	-- bash -c 'uname -v >"$0"; exec "$@"' "$uname_file" "$@" </dev/null 2>"$console"
+status=$?
+
+fail=0
+complain() { printf 'vng-run: %s\n' "$*" >&2; fail=1; }
+case $status in
+0) ;;
+124|137) complain "guest hung: no exit within ${timeout_s}s (BHLOCK_VNG_TIMEOUT)";;
+255) complain "guest died (panic or unexpected exit), exit 255";;
+*) complain "command exited $status";;
+esac
+
+want_rt=no
+grep -qx 'CONFIG_PREEMPT_RT=y' "$kdir/.config" && want_rt=yes
+uname_v=$(cat "$uname_file" 2>/dev/null)
+rm -f "$uname_file"
+if [ -z "$uname_v" ]; then
+	complain "the guest never ran the command (no uname -v)"
+else
+	have_rt=no
+	case "$uname_v" in *PREEMPT_RT*) have_rt=yes;; esac
+	[ "$have_rt" = "$want_rt" ] ||
+		complain "uname -v is '$uname_v': PREEMPT_RT expected: $want_rt"
+fi
+
+# Report lines: a banner starts a report; a Call Trace belongs to the report before it until
+# its end marker. Expected reports (--expect) and their traces are counted, not failed.
+scan=$(awk -v bad="$badness" -v allow="$allow_re" -v expect="$expect" '
+	$0 ~ allow { next }
+	/---\[ end trace|<\/TASK>/ { in_expected = 0 }
+	$0 !~ bad { next }
+	/Call Trace:/ { if (!in_expected) print "unexpected: " $0; next }
+	expect != "" && $0 ~ expect { print "expected: " $0; in_expected = 1; next }
+	{ print "unexpected: " $0; in_expected = 0 }
+' "$console")
+if grep -q '^unexpected: ' <<<"$scan"; then
+	complain "kernel badness on the console ($console):"
+	grep '^unexpected: ' <<<"$scan" | head -n 20 | sed 's/^unexpected: /    /' >&2
+fi
+if [ -n "$expect" ] && ! grep -q '^expected: ' <<<"$scan"; then
+	complain "unexpected success: no console line matched the expected report /$expect/"
+fi
+exit $fail

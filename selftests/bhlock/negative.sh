@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# bhlock negative controls: switches that break one rule on purpose, to prove that the check
+# guarding that rule fires. Each passes only when its failure is seen. Prints KTAP.
+#
+#   negative.sh lock_with_bh_enabled
+#       Takes the nested-BH lock with BH enabled. lockdep_assert_in_softirq() must WARN
+#       (taint W), lockdep stays on (a WARN is not a lockdep report), and the module must see
+#       it and end its run with FAILURE.
+#
+# A WARN_ON_ONCE() fires once per boot, so each control needs a fresh boot: with W already
+# set it skips. Environment as for bhlock.sh.
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+. "$dir/ktap.sh"
+
+case=${1:?usage: negative.sh CASE}
+kernel=${BHLOCK_KERNEL:-$(uname -r)}
+ko=${BHLOCK_KO:-$dir/bhlock.ko}
+mod=bhlock
+
+ktap_header
+[ "$(id -u)" -eq 0 ] || ktap_skip_all "must run as root"
+[ -r /proc/lockdep_stats ] || ktap_skip_all "kernel has no lockdep (CONFIG_PROVE_LOCKING)"
+[ -f "$ko" ] || ktap_skip_all "no bhlock.ko (set BHLOCK_KO)"
+taint_w() { echo $(( ($(cat /proc/sys/kernel/tainted) >> 9) & 1 )); }
+debug_locks() { awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats; }
+[ "$(taint_w)" -eq 0 ] || ktap_skip_all "taint W already set: a negative control needs a fresh boot"
+grep -q "^$mod " /proc/modules && rmmod "$mod"
+
+marker="bhlock-negative-$$-$(date +%s%N)"
+echo "$marker" >/dev/kmsg
+log_since_marker() { dmesg | sed -n "/$marker/,\$p"; }
+name() { echo "negative.$case.$1.$kernel"; }
+
+case $case in
+lock_with_bh_enabled)
+	ktap_plan 4
+	insmod "$ko" lock_with_bh_enabled=1
+	rmmod "$mod"
+	log=$(log_since_marker)
+	ktap_diag "$(grep -E "$mod: (selfcheck|since load|End of test)" <<<"$log")"
+	if grep -q 'WARNING:.*bhlock_\(lockdep_assert_in_softirq\|local_lock_nested_bh\)' <<<"$log"; then
+		ktap_ok "$(name lockdep_warns)"
+	else
+		ktap_not_ok "$(name lockdep_warns)"
+		ktap_diag "unexpected success: no WARNING from lockdep_assert_in_softirq()"
+	fi
+	if [ "$(taint_w)" -eq 1 ]; then ktap_ok "$(name taint_w)"; else ktap_not_ok "$(name taint_w)"; fi
+	if grep -q "$mod: selfcheck: FAILED: a WARN() tainted the kernel" <<<"$log" &&
+		grep -q "$mod: End of test: FAILURE" <<<"$log"; then
+		ktap_ok "$(name module_reports_failure)"
+	else
+		ktap_not_ok "$(name module_reports_failure)"
+	fi
+	if [ "$(debug_locks)" -eq 1 ]; then ktap_ok "$(name lockdep_stays_on)"; else ktap_not_ok "$(name lockdep_stays_on)"; fi
+	;;
+*)
+	ktap_skip_all "unknown negative control '$case'"
+	;;
+esac
+ktap_finished
