@@ -12,15 +12,13 @@
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/ktap.sh"
+. "$dir/functions.sh"
 
-kernel=${BHLOCK_KERNEL:-$(uname -r)}
 ko=${BHLOCK_KO:-$dir/bhlock.ko}
 args=${BHLOCK_ARGS:-}
-mod=bhlock
 
 ktap_header
-[ "$(id -u)" -eq 0 ] || ktap_skip_all "must run as root"
-[ -r /proc/lockdep_stats ] || ktap_skip_all "kernel has no lockdep (CONFIG_PROVE_LOCKING)"
+require_root_and_lockdep
 if [ -f "$ko" ]; then
 	load() { insmod "$ko" "$@"; }
 	modinfo_arg=$ko
@@ -30,38 +28,27 @@ elif modinfo "$mod" >/dev/null 2>&1; then
 else
 	ktap_skip_all "no bhlock.ko (set BHLOCK_KO) and no installed bhlock module"
 fi
-if grep -q "^$mod " /proc/modules; then
-	rmmod "$mod" || ktap_skip_all "bhlock is loaded and cannot be unloaded"
-fi
-
-debug_locks() { awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats; }
-taint_w() { echo $(( ($(cat /proc/sys/kernel/tainted) >> 9) & 1 )); }
-
-# A marker in the kernel log, so that each check reads only what its own run printed.
-marker="bhlock-selftest-$$-$(date +%s%N)"
-echo "$marker" >/dev/kmsg
-log_since_marker() { dmesg | sed -n "/$marker/,\$p"; }
+unload_if_loaded || ktap_skip_all "bhlock is loaded and cannot be unloaded"
+set_marker
 
 debug_locks_before=$(debug_locks)
 taint_w_before=$(taint_w)
 ktap_diag "kernel: $kernel ($(uname -v))" "module: $ko" "args: ${args:-none}" \
 	"before: debug_locks=$debug_locks_before taint_w=$taint_w_before"
 
-name() { echo "$1.$kernel"; }
-
 if modinfo -p "$modinfo_arg" | grep -q '^lock_with_bh_enabled:'; then
-	ktap_ok "$(name module.params)"
+	ktap_ok "$(test_name module.params)"
 else
-	ktap_not_ok "$(name module.params)"
+	ktap_not_ok "$(test_name module.params)"
 	ktap_diag "modinfo -p does not list lock_with_bh_enabled"
 fi
 
 # shellcheck disable=SC2086 # BHLOCK_ARGS is a list of parameters.
 if load $args && log_since_marker | grep -q "$mod: Start of test: "; then
-	ktap_ok "$(name module.load)"
+	ktap_ok "$(test_name module.load)"
 	loaded=1
 else
-	ktap_not_ok "$(name module.load)"
+	ktap_not_ok "$(test_name module.load)"
 	loaded=0
 fi
 
@@ -71,34 +58,34 @@ kunit_results=/sys/kernel/debug/kunit/$mod/results
 if [ "$loaded" -eq 1 ] && [ -r "$kunit_results" ]; then
 	cases=$(sed -n 's/^[[:space:]]\+\(ok\|not ok\) [0-9]\+ \([A-Za-z0-9_]\+\).*/\1 \2/p' "$kunit_results")
 	if [ -z "$cases" ]; then
-		ktap_not_ok "$(name kunit.suite)"
+		ktap_not_ok "$(test_name kunit.suite)"
 		ktap_diag "the bhlock KUnit suite reported no test case" "$(cat "$kunit_results")"
 	fi
 	while read -r verdict test_case; do
 		case $verdict in
-		ok) ktap_ok "$(name "kunit.$test_case")";;
-		not_ok) ktap_not_ok "$(name "kunit.$test_case")";;
+		ok) ktap_ok "$(test_name "kunit.$test_case")";;
+		not_ok) ktap_not_ok "$(test_name "kunit.$test_case")";;
 		esac
 	done <<<"$(sed 's/^not ok/not_ok/' <<<"$cases")"
 elif [ "$loaded" -eq 1 ] && [ -d /sys/kernel/debug/kunit ]; then
-	ktap_not_ok "$(name kunit.suite)"
+	ktap_not_ok "$(test_name kunit.suite)"
 	ktap_diag "KUnit is on but has no bhlock suite"
 else
-	ktap_skip "$(name kunit.suite)" "no KUnit results (CONFIG_KUNIT_DEBUGFS, debugfs)"
+	ktap_skip "$(test_name kunit.suite)" "no KUnit results (CONFIG_KUNIT_DEBUGFS, debugfs)"
 fi
 
 if log_since_marker | grep -q "$mod: selfcheck: ok"; then
-	ktap_ok "$(name module.selfcheck)"
+	ktap_ok "$(test_name module.selfcheck)"
 else
-	ktap_not_ok "$(name module.selfcheck)"
+	ktap_not_ok "$(test_name module.selfcheck)"
 	ktap_diag "$(log_since_marker | grep "$mod: selfcheck" || echo 'no selfcheck line')"
 fi
 
 if [ "$loaded" -eq 1 ] && rmmod "$mod" &&
 	log_since_marker | grep -q "$mod: End of test: SUCCESS"; then
-	ktap_ok "$(name module.unload)"
+	ktap_ok "$(test_name module.unload)"
 else
-	ktap_not_ok "$(name module.unload)"
+	ktap_not_ok "$(test_name module.unload)"
 	ktap_diag "$(log_since_marker | grep -E "$mod: (End of test|since load)" || echo 'no End of test line')"
 fi
 
@@ -106,14 +93,14 @@ debug_locks_after=$(debug_locks)
 taint_w_after=$(taint_w)
 ktap_diag "after: debug_locks=$debug_locks_after taint_w=$taint_w_after"
 if [ "$debug_locks_before" = 1 ] && [ "$debug_locks_after" = 1 ]; then
-	ktap_ok "$(name lockdep.debug_locks)"
+	ktap_ok "$(test_name lockdep.debug_locks)"
 else
-	ktap_not_ok "$(name lockdep.debug_locks)"
+	ktap_not_ok "$(test_name lockdep.debug_locks)"
 fi
 if [ "$taint_w_after" = "$taint_w_before" ]; then
-	ktap_ok "$(name kernel.taint_w)"
+	ktap_ok "$(test_name kernel.taint_w)"
 else
-	ktap_not_ok "$(name kernel.taint_w)"
+	ktap_not_ok "$(test_name kernel.taint_w)"
 fi
 
 ktap_finished

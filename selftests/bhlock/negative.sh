@@ -17,6 +17,7 @@
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/ktap.sh"
+. "$dir/functions.sh"
 
 # The report each control must cause. On !RT the nested-BH lock's own assertion is the one in
 # the shim; on RT it is the out-of-line lockdep_assert_in_softirq_func().
@@ -33,23 +34,15 @@ if [ "${1:-}" = --expect ]; then
 	exit
 fi
 case=${1:?usage: negative.sh CASE}
-kernel=${BHLOCK_KERNEL:-$(uname -r)}
 ko=${BHLOCK_KO:-$dir/bhlock.ko}
-mod=bhlock
 
 ktap_header
-[ "$(id -u)" -eq 0 ] || ktap_skip_all "must run as root"
-[ -r /proc/lockdep_stats ] || ktap_skip_all "kernel has no lockdep (CONFIG_PROVE_LOCKING)"
+require_root_and_lockdep
 [ -f "$ko" ] || ktap_skip_all "no bhlock.ko (set BHLOCK_KO)"
-taint_w() { echo $(( ($(cat /proc/sys/kernel/tainted) >> 9) & 1 )); }
-debug_locks() { awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats; }
 [ "$(taint_w)" -eq 0 ] || ktap_skip_all "taint W already set: a negative control needs a fresh boot"
-grep -q "^$mod " /proc/modules && rmmod "$mod"
-
-marker="bhlock-negative-$$-$(date +%s%N)"
-echo "$marker" >/dev/kmsg
-log_since_marker() { dmesg | sed -n "/$marker/,\$p"; }
-name() { echo "negative.$case.$1.$kernel"; }
+unload_if_loaded || ktap_skip_all "bhlock is loaded and cannot be unloaded"
+set_marker
+name() { test_name "negative.$case.$1"; }
 
 case $case in
 lock_with_bh_enabled)
