@@ -35,6 +35,7 @@ use kernel::{
     cpu::{nr_cpu_ids, CpuId},
     cpumask::Cpumask,
     ffi::c_void,
+    page::PAGE_SIZE,
     prelude::*,
     str::CStr,
     sync::LockClassKey,
@@ -57,6 +58,9 @@ macro_rules! new_local_lock_nested_bh {
         )
     };
 }
+
+/// The largest per-CPU allocation, `PCPU_MIN_UNIT_SIZE` in `include/linux/percpu.h` (a macro).
+const PCPU_MIN_UNIT_SIZE: usize = 32 << 10;
 
 /// One CPU's copy: the C lock, the task holding it, and the data.
 #[repr(C)]
@@ -103,7 +107,9 @@ impl<T> LocalLockNestedBh<T> {
     /// Allocates a copy of the lock and of `T` for every possible CPU.
     ///
     /// `init(cpu)` builds CPU `cpu`'s `T`. On failure the copies built so far are dropped.
-    /// Prefer [`new_local_lock_nested_bh!`], which supplies the name and a lock class.
+    /// Fails with `EINVAL` when a CPU's copy is larger than the per-CPU allocator takes
+    /// (32 KiB) or aligned beyond a page. Prefer [`new_local_lock_nested_bh!`], which supplies
+    /// the name and a lock class.
     pub fn new<I>(
         mut init: impl FnMut(CpuId) -> I,
         name: &'static CStr,
@@ -112,6 +118,10 @@ impl<T> LocalLockNestedBh<T> {
     where
         I: PinInit<T, Error>,
     {
+        // `pcpu_alloc()` refuses these with a WARN(); refuse them here without one.
+        if size_of::<Slot<T>>() > PCPU_MIN_UNIT_SIZE || align_of::<Slot<T>>() > PAGE_SIZE {
+            return Err(EINVAL);
+        }
         // SAFETY: The alignment of a type is a power of two; the result is freed by `Drop` or
         // below.
         let ptr = unsafe { shim::bhlock_alloc_percpu(size_of::<Slot<T>>(), align_of::<Slot<T>>()) };
