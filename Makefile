@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # bhlock: the developer's entry points. Kbuild builds the module itself from ./Kbuild.
 #
-#   make                  build bhlock.ko against KDIR (default: the cached test kernel KERNEL)
+#   make                  build bhlock.ko against KDIR (default: the cached test kernel KERNEL);
+#                         objects go to build/, the module is copied to ./bhlock.ko
 #   make run              set up, build, boot KERNEL under virtme-ng, load and unload bhlock,
 #                         print its report
 #   make check            set up, then the whole matrix (nort, rt, rt-bhlock); ends with
@@ -21,8 +22,11 @@ export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_KERNELS_O
 
 all: module
 
+# Out of tree (MO=) even here: Kbuild refuses an MO= build of a source tree that holds an
+# in-tree build's modules.order, and make check builds that way for every kernel.
 module:
-	@kdir=$$(scripts/kdir.sh) && scripts/build-module.sh "$$kdir"
+	@kdir=$$(scripts/kdir.sh) && ko=$$(scripts/build-module.sh "$$kdir" "$(CURDIR)/build") && \
+		cp "$$ko" bhlock.ko && echo "$(CURDIR)/bhlock.ko"
 
 run:
 	@scripts/run.sh
@@ -37,7 +41,4 @@ setup:
 	@scripts/setup.sh
 
 clean:
-	rm -rf results build.log
-	find src . -maxdepth 2 \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
-		-o -name '.*.cmd' -o -name '*.d' -o -name '*.rmeta' -o -name 'modules.order' \
-		-o -name 'Module.symvers' -o -name '.*.o.d' \) -delete
+	rm -rf results build bhlock.ko
