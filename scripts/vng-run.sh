@@ -59,18 +59,35 @@ timeout_s=${BHLOCK_VNG_TIMEOUT:-600}
 # SpinLockIrq::lock(), which leaves them on under PREEMPT_RT). BHLOCK_KUNIT_FILTER widens it.
 kunit_filter=${BHLOCK_KUNIT_FILTER:-bhlock}
 # vng's -v sends the kernel console to stderr; the command's own output stays on stdout.
-# vng runs its helpers (virtme-run) from PATH.
-PATH=$(dirname "$VNG"):$PATH timeout --foreground -k 15 "$timeout_s" "$VNG" -v --run "$image" "${accel_args[@]}" \
+# vng runs its helpers (virtme-run) from PATH. Killing vng leaves its QEMU running, so vng
+# gets a process group of its own (setsid) and a hang ends the whole group.
+hung_flag=$uname_file.hung
+PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" \
 	--cpus "${BHLOCK_VNG_CPUS:-2}" --memory "${BHLOCK_VNG_MEMORY:-1G}" --user root \
 	--append root=/dev/root --append "kunit.filter_glob=$kunit_filter" --cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
-	-- bash -c 'uname -v >"$0"; exec "$@"' "$uname_file" "$@" </dev/null 2>"$console"
+	-- bash -c 'uname -v >"$0"; exec "$@"' "$uname_file" "$@" </dev/null 2>"$console" &
+vng_pid=$!
+(
+	sleep "$timeout_s"
+	touch "$hung_flag"
+	kill -TERM -- -"$vng_pid" 2>/dev/null
+	sleep 15
+	kill -KILL -- -"$vng_pid" 2>/dev/null
+) &
+watchdog=$!
+wait "$vng_pid"
 status=$?
+pkill -P "$watchdog" 2>/dev/null
+kill "$watchdog" 2>/dev/null
+wait "$watchdog" 2>/dev/null
+[ -e "$hung_flag" ] && status=124
+rm -f "$hung_flag"
 
 fail=0
 complain() { printf 'vng-run: %s\n' "$*" >&2; fail=1; }
 case $status in
 0) ;;
-124|137) complain "guest hung: no exit within ${timeout_s}s (BHLOCK_VNG_TIMEOUT)";;
+124) complain "guest hung: no exit within ${timeout_s}s (BHLOCK_VNG_TIMEOUT)";;
 255) complain "guest died (panic or unexpected exit), exit 255";;
 *) complain "command exited $status";;
 esac
