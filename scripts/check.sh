@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # check.sh: the test matrix behind `make check`.
 #
-# For every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS="rt" picks a subset):
+# For every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS_ONLY="rt" picks a subset):
 # build it (or take it from the cache), build bhlock.ko against it with no warnings, then boot
 # it under virtme-ng once per boot plan below, running a kselftest script inside. Every
 # result is a KTAP line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and

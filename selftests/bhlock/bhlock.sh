@@ -56,7 +56,9 @@ fi
 kunit_results=/sys/kernel/debug/kunit/$mod/results
 [ -d /sys/kernel/debug/kunit ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 if [ "$loaded" -eq 1 ] && [ -r "$kunit_results" ]; then
-	cases=$(sed -n 's/^[[:space:]]\+\(ok\|not ok\) [0-9]\+ \([A-Za-z0-9_]\+\).*/\1 \2/p' "$kunit_results")
+	# The cases are the indented result lines; "not ok" becomes one word for `read`.
+	cases=$(sed -n -e 's/^[[:space:]]\+ok [0-9]\+ \([A-Za-z0-9_]\+\).*/ok \1/p' \
+		-e 's/^[[:space:]]\+not ok [0-9]\+ \([A-Za-z0-9_]\+\).*/not_ok \1/p' "$kunit_results")
 	if [ -z "$cases" ]; then
 		ktap_not_ok "$(test_name kunit.suite)"
 		ktap_diag "the bhlock KUnit suite reported no test case" "$(cat "$kunit_results")"
@@ -66,7 +68,7 @@ if [ "$loaded" -eq 1 ] && [ -r "$kunit_results" ]; then
 		ok) ktap_ok "$(test_name "kunit.$test_case")";;
 		not_ok) ktap_not_ok "$(test_name "kunit.$test_case")";;
 		esac
-	done <<<"$(sed 's/^not ok/not_ok/' <<<"$cases")"
+	done <<<"$cases"
 elif [ "$loaded" -eq 1 ] && [ -d /sys/kernel/debug/kunit ]; then
 	ktap_not_ok "$(test_name kunit.suite)"
 	ktap_diag "KUnit is on but has no bhlock suite"
