@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # lint.sh: the kernel's own style checks on bhlock's sources, as KTAP: rustfmt with the
-# kernel's .rustfmt.toml on the Rust code, checkpatch.pl --strict on the C shim.
+# kernel's .rustfmt.toml on the Rust code, checkpatch.pl --strict on the C shims.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,7 +26,7 @@ else
 fi
 
 if out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -f \
-	src/bhlock_shim.c src/bhlock_shim.h 2>&1); then
+	src/*.c src/*.h 2>&1); then
 	echo "ok 2 lint.checkpatch"
 else
 	echo "not ok 2 lint.checkpatch"

@@ -3,15 +3,32 @@
 //! bhlock: exercises BH-nested local locking (`local_lock_nested_bh()`) and lockdep's release
 //! paths from Rust, on PREEMPT_RT and non-RT kernels.
 //!
-//! On load it prints a locktorture-style `Start of test` line with every parameter, runs its
-//! self-check, and on unload prints `End of test: SUCCESS` or `End of test: FAILURE`.
+//! On load it checks its parameters (`EINVAL` for a value out of range), prints a
+//! locktorture-style `Start of test` line with every parameter and runs its self-check. A run
+//! (the NAPI consumer, the hard- and soft-irq timers and the cache-user threads on every
+//! online CPU) starts at load when `duration` is set, or from `/sys/kernel/debug/bhlock/control`.
+//! Every run ends with `run N: End of test: SUCCESS|FAILURE`, and unloading with
+//! `End of test: SUCCESS|FAILURE` for everything since load.
 
-use kernel::prelude::*;
+use kernel::{debugfs::Scope, prelude::*};
 
 pub mod bh;
+mod cache_users;
+mod control;
+mod core_state;
+mod hard_timer;
+mod item_cache;
+mod kthread;
 pub mod local_lock_nested_bh;
+mod log_writer;
+mod napi;
+mod napi_sys;
+mod params;
+mod run;
 mod selfcheck;
 mod shim;
+mod soft_timer;
+mod stats;
 mod tests;
 
 module! {
@@ -21,9 +38,41 @@ module! {
     description: "BH-nested local lock and lockdep release-path tests",
     license: "GPL",
     params: {
+        duration: u32 {
+            default: 0,
+            description: "Seconds a run lasts, 0..=86400; a run starts at load if set, else from debugfs control (and lasts until stop)",
+        },
+        interval_us: u32 {
+            default: 1000,
+            description: "Period of the hard and soft hrtimers in microseconds, 50..=1000000",
+        },
+        napi_budget: u32 {
+            default: 16,
+            description: "NAPI weight, the budget of every poll, 1..=64",
+        },
+        threaded: bool {
+            default: false,
+            description: "Run the NAPI polls in NAPI threads instead of NET_RX softirq",
+        },
+        nr_threads: i32 {
+            default: -1,
+            description: "Process-context cache-user kthreads, -1..=256; -1 means one per online CPU",
+        },
+        stat_interval: u32 {
+            default: 0,
+            description: "Seconds between periodic stats lines, 0..=3600; 0 means only at the end of a run",
+        },
+        verbose: bool {
+            default: false,
+            description: "Per-CPU lines in the periodic stats too",
+        },
         lock_with_bh_enabled: bool {
             default: false,
             description: "Negative control: take the nested-BH lock with BH enabled (lockdep must warn, the run must end FAILURE)",
+        },
+        irqs_on_in_hardirq: bool {
+            default: false,
+            description: "Negative control: enable interrupts briefly in the hard-irq timer callback (the IRQ-window detector must fire, the run must end FAILURE)",
         },
     },
 }
@@ -31,20 +80,21 @@ module! {
 struct Bhlock {
     baseline: selfcheck::Baseline,
     selfcheck_passed: bool,
+    control: Pin<KBox<Scope<control::Control>>>,
 }
 
 impl kernel::Module for Bhlock {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let lock_with_bh_enabled = module_parameters::lock_with_bh_enabled.value();
+        let params = params::Params::from_module()?;
         pr_info!(
-            "Start of test: lock_with_bh_enabled={} (kernel: preempt_rt={} needs_bh_lock={} prove_locking={})\n",
-            u8::from(lock_with_bh_enabled),
+            "Start of test: {} (kernel: preempt_rt={} needs_bh_lock={} prove_locking={})\n",
+            params,
             u8::from(cfg!(CONFIG_PREEMPT_RT)),
             u8::from(cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK)),
             u8::from(cfg!(CONFIG_PROVE_LOCKING)),
         );
         let baseline = selfcheck::Baseline::now();
-        let selfcheck_passed = match selfcheck::run(lock_with_bh_enabled, &baseline) {
+        let selfcheck_passed = match selfcheck::run(params.lock_with_bh_enabled, &baseline) {
             Ok(()) => {
                 pr_info!("selfcheck: ok\n");
                 true
@@ -54,21 +104,27 @@ impl kernel::Module for Bhlock {
                 false
             }
         };
+        let control = KBox::pin_init(control::Control::create(params), GFP_KERNEL)?;
+        if params.duration != 0 {
+            control.start()?;
+        }
         Ok(Bhlock {
             baseline,
             selfcheck_passed,
+            control,
         })
     }
 }
 
 impl Drop for Bhlock {
     fn drop(&mut self) {
-        // Whatever ran while the module was loaded (KUnit, later tests) counts too.
+        let runs_passed = self.control.shut_down();
+        // Whatever ran while the module was loaded (KUnit, runs) counts too.
         let since_load = self.baseline.check();
         if let Err(why) = since_load {
             pr_err!("since load: {}\n", why);
         }
-        let ok = self.selfcheck_passed && since_load.is_ok();
+        let ok = self.selfcheck_passed && runs_passed && since_load.is_ok();
         pr_info!("End of test: {}\n", if ok { "SUCCESS" } else { "FAILURE" });
     }
 }

@@ -6,10 +6,12 @@
  */
 #include <linux/bottom_half.h>
 #include <linux/hardirq.h>
+#include <linux/irq_work.h>
 #include <linux/irqflags.h>
 #include <linux/local_lock.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
+#include <linux/spinlock.h>
 
 #include "bhlock_shim.h"
 
@@ -79,4 +81,92 @@ void bhlock_local_lock_nested_bh(local_lock_t *lock)
 void bhlock_local_unlock_nested_bh(local_lock_t *lock)
 {
 	__local_unlock_nested_bh(lock);
+}
+
+/*
+ * Context queries for the hard-irq and softirq callbacks; all macros.
+ * bhlock_irqs_disabled() reads the CPU's flag, bhlock_lockdep_irqs_enabled()
+ * lockdep's shadow of it (always false without CONFIG_TRACE_IRQFLAGS).
+ */
+bool bhlock_in_hardirq(void)
+{
+	return in_hardirq();
+}
+
+bool bhlock_in_serving_softirq(void)
+{
+	return in_serving_softirq();
+}
+
+bool bhlock_bh_disabled(void)
+{
+	return softirq_count();
+}
+
+bool bhlock_irqs_disabled(void)
+{
+	return raw_irqs_disabled();
+}
+
+bool bhlock_lockdep_irqs_enabled(void)
+{
+	return lockdep_hardirqs_enabled();
+}
+
+/* The negative control's interrupt window; both macros. */
+void bhlock_local_irq_enable(void)
+{
+	local_irq_enable();
+}
+
+void bhlock_local_irq_disable(void)
+{
+	local_irq_disable();
+}
+
+/*
+ * raw_spinlock_t: raw_spin_lock_init() (with its static class), raw_spin_lock()
+ * and raw_spin_unlock() are macros whose targets depend on the configuration.
+ */
+void bhlock_raw_spin_lock_init(raw_spinlock_t *lock)
+{
+	raw_spin_lock_init(lock);
+}
+
+void bhlock_raw_spin_lock(raw_spinlock_t *lock)
+{
+	raw_spin_lock(lock);
+}
+
+void bhlock_raw_spin_unlock(raw_spinlock_t *lock)
+{
+	raw_spin_unlock(lock);
+}
+
+/*
+ * A bare lockdep_map, as lock_map_acquire() users keep one: lockdep_init_map(),
+ * lock_map_acquire() and lock_map_release() are macros, and compile to nothing
+ * without CONFIG_LOCKDEP.
+ */
+void bhlock_lock_map_init(struct lockdep_map *map, const char *name,
+			  struct lock_class_key *key)
+{
+	lockdep_init_map(map, name, key, 0);
+}
+
+void bhlock_lock_map_acquire(struct lockdep_map *map)
+{
+	lock_map_acquire(map);
+}
+
+void bhlock_lock_map_release(struct lockdep_map *map)
+{
+	lock_map_release(map);
+}
+
+/* IRQ_WORK_INIT_HARD() is a macro; a HARD work runs in hard-irq on RT too. */
+void bhlock_irq_work_init_hard(struct irq_work *work,
+			       void (*func)(struct irq_work *))
+{
+	*work = IRQ_WORK_INIT_HARD(func);
 }

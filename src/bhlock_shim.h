@@ -8,9 +8,12 @@
 
 #include <linux/compiler_types.h>
 #include <linux/local_lock.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
+struct irq_work;
 struct lock_class_key;
+struct lockdep_map;
 
 void bhlock_local_bh_disable(void);
 void bhlock_local_bh_enable(void);
@@ -25,5 +28,25 @@ void bhlock_local_lock_init(local_lock_t *lock, const char *name,
 			    struct lock_class_key *key);
 void bhlock_local_lock_nested_bh(local_lock_t *lock);
 void bhlock_local_unlock_nested_bh(local_lock_t *lock);
+
+bool bhlock_in_hardirq(void);
+bool bhlock_in_serving_softirq(void);
+bool bhlock_bh_disabled(void);
+bool bhlock_irqs_disabled(void);
+bool bhlock_lockdep_irqs_enabled(void);
+void bhlock_local_irq_enable(void);
+void bhlock_local_irq_disable(void);
+
+void bhlock_raw_spin_lock_init(raw_spinlock_t *lock);
+void bhlock_raw_spin_lock(raw_spinlock_t *lock);
+void bhlock_raw_spin_unlock(raw_spinlock_t *lock);
+
+void bhlock_lock_map_init(struct lockdep_map *map, const char *name,
+			  struct lock_class_key *key);
+void bhlock_lock_map_acquire(struct lockdep_map *map);
+void bhlock_lock_map_release(struct lockdep_map *map);
+
+void bhlock_irq_work_init_hard(struct irq_work *work,
+			       void (*func)(struct irq_work *));
 
 #endif /* BHLOCK_SHIM_H */

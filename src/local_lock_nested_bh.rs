@@ -203,6 +203,20 @@ impl<T> LocalLockNestedBh<T> {
         })
     }
 
+    /// Whether another task holds the local CPU's copy at this instant.
+    ///
+    /// A racy snapshot, for statistics only. It can be true only on PREEMPT_RT without
+    /// `PREEMPT_RT_NEEDS_BH_LOCK`, where BH-disabled sections of different tasks of one CPU
+    /// interleave and this lock is what keeps them apart.
+    #[inline]
+    pub fn held_by_other_task(&self, _bh: &BhDisabled) -> bool {
+        // SAFETY: As in `lock`: `slots` is live and BH is disabled, so this stays this CPU's
+        // slot while it is read.
+        let slot = unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() };
+        let owner = slot.owner.load(Ordering::Relaxed);
+        !owner.is_null() && owner != Task::current_raw()
+    }
+
     /// Calls `f` on every possible CPU's copy of `T`, without locking.
     ///
     /// `&mut self` proves that no guard exists and no other context can reach the data: for

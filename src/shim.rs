@@ -93,4 +93,112 @@ extern "C" {
     ///
     /// The current context must hold `lock` through [`bhlock_local_lock_nested_bh`].
     pub(crate) fn bhlock_local_unlock_nested_bh(lock: *mut bindings::local_lock_t);
+
+    /// `in_hardirq()`.
+    ///
+    /// # Safety
+    ///
+    /// Always safe to call; `unsafe` only because it is a foreign function.
+    pub(crate) fn bhlock_in_hardirq() -> bool;
+
+    /// `in_serving_softirq()`: a softirq handler runs (not merely BH disabled).
+    ///
+    /// # Safety
+    ///
+    /// Always safe to call; `unsafe` only because it is a foreign function.
+    pub(crate) fn bhlock_in_serving_softirq() -> bool;
+
+    /// `softirq_count() != 0`: BH is disabled or a softirq handler runs.
+    ///
+    /// # Safety
+    ///
+    /// Always safe to call; `unsafe` only because it is a foreign function.
+    pub(crate) fn bhlock_bh_disabled() -> bool;
+
+    /// `raw_irqs_disabled()`: the CPU's own interrupt flag.
+    ///
+    /// # Safety
+    ///
+    /// Always safe to call; `unsafe` only because it is a foreign function.
+    pub(crate) fn bhlock_irqs_disabled() -> bool;
+
+    /// `lockdep_hardirqs_enabled()`: lockdep's shadow of the interrupt flag (false without
+    /// `CONFIG_TRACE_IRQFLAGS`).
+    ///
+    /// # Safety
+    ///
+    /// Always safe to call; `unsafe` only because it is a foreign function.
+    pub(crate) fn bhlock_lockdep_irqs_enabled() -> bool;
+
+    /// `local_irq_enable()`.
+    ///
+    /// # Safety
+    ///
+    /// Only for the negative control, in a hard-irq callback that calls
+    /// [`bhlock_local_irq_disable`] before it returns.
+    pub(crate) fn bhlock_local_irq_enable();
+
+    /// `local_irq_disable()`.
+    ///
+    /// # Safety
+    ///
+    /// Must close a window opened by [`bhlock_local_irq_enable`].
+    pub(crate) fn bhlock_local_irq_disable();
+
+    /// `raw_spin_lock_init(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be valid for writes and not in use.
+    pub(crate) fn bhlock_raw_spin_lock_init(lock: *mut bindings::raw_spinlock);
+
+    /// `raw_spin_lock(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be initialised, with interrupts disabled if an interrupt may take it too.
+    pub(crate) fn bhlock_raw_spin_lock(lock: *mut bindings::raw_spinlock);
+
+    /// `raw_spin_unlock(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `lock`.
+    pub(crate) fn bhlock_raw_spin_unlock(lock: *mut bindings::raw_spinlock);
+
+    /// `lockdep_init_map(map, name, key, 0)`.
+    ///
+    /// # Safety
+    ///
+    /// `map` must be valid for writes and not in use; `name` and `key` must outlive it.
+    pub(crate) fn bhlock_lock_map_init(
+        map: *mut bindings::lockdep_map,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
+
+    /// `lock_map_acquire(map)`.
+    ///
+    /// # Safety
+    ///
+    /// `map` must be initialised and released with [`bhlock_lock_map_release`] in the same
+    /// context.
+    pub(crate) fn bhlock_lock_map_acquire(map: *mut bindings::lockdep_map);
+
+    /// `lock_map_release(map)`: lockdep's `lock_release()`.
+    ///
+    /// # Safety
+    ///
+    /// The current context must hold `map` through [`bhlock_lock_map_acquire`].
+    pub(crate) fn bhlock_lock_map_release(map: *mut bindings::lockdep_map);
+
+    /// `*work = IRQ_WORK_INIT_HARD(func)`.
+    ///
+    /// # Safety
+    ///
+    /// `work` must be valid for writes and not queued.
+    pub(crate) fn bhlock_irq_work_init_hard(
+        work: *mut bindings::irq_work,
+        func: unsafe extern "C" fn(*mut bindings::irq_work),
+    );
 }

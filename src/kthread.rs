@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel threads that run until stopped, and running a function on a given CPU.
+//!
+//! The kernel crate of 7.3 has no kthread abstraction; this is the least of one that bhlock
+//! needs: create, wake, and `kthread_stop()` on drop.
+
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    cpu::CpuId,
+    error::from_err_ptr,
+    ffi::{c_int, c_void},
+    prelude::*,
+    str::CStr,
+};
+
+/// The body of a thread: called with the `data` given at creation.
+pub(crate) type ThreadFn = unsafe extern "C" fn(*mut c_void) -> c_int;
+
+/// A running kernel thread, stopped with `kthread_stop()` when dropped.
+///
+/// # Invariants
+///
+/// `task` is a kthread created by this object and not stopped yet; its function returns only
+/// once `kthread_should_stop()` is true, so the task lives until `drop` stops it.
+pub(crate) struct KThread {
+    task: NonNull<bindings::task_struct>,
+}
+
+// SAFETY: `kthread_stop()` may be called from any task.
+unsafe impl Send for KThread {}
+// SAFETY: `KThread` has no `&self` methods that touch the task.
+unsafe impl Sync for KThread {}
+
+impl KThread {
+    /// Starts a thread named `name` running `f(data)`, bound to `cpu` if given.
+    ///
+    /// # Safety
+    ///
+    /// `f` must return only once `kthread_should_stop()` is true, and `data` must stay valid
+    /// for `f` until the returned object is dropped (the thread may also never run `f`, if it
+    /// is stopped before it starts).
+    pub(crate) unsafe fn start(
+        f: ThreadFn,
+        data: *mut c_void,
+        name: &CStr,
+        cpu: Option<CpuId>,
+    ) -> Result<Self> {
+        // `NUMA_NO_NODE`: a macro; the thread's stack may come from any node.
+        let node = -1;
+        // SAFETY: `f` and `data` are valid as the caller promises; the format takes `name`.
+        let task = from_err_ptr(unsafe {
+            bindings::kthread_create_on_node(
+                Some(f),
+                data,
+                node,
+                c"%s".as_char_ptr(),
+                name.as_char_ptr(),
+            )
+        })?;
+        let task = NonNull::new(task).ok_or(ENOMEM)?;
+        if let Some(cpu) = cpu {
+            // SAFETY: `task` is a new kthread that has not run yet.
+            unsafe { bindings::kthread_bind(task.as_ptr(), cpu.as_u32()) };
+        }
+        // SAFETY: `task` is a new kthread, waiting to be woken.
+        unsafe { bindings::wake_up_process(task.as_ptr()) };
+        // INVARIANT: Created above; the caller's `f` runs until told to stop.
+        Ok(Self { task })
+    }
+}
+
+impl Drop for KThread {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the thread has not exited on its own, and it is
+        // stopped only here.
+        unsafe { bindings::kthread_stop(self.task.as_ptr()) };
+    }
+}
+
+/// Whether the current kthread has been asked to stop.
+pub(crate) fn should_stop() -> bool {
+    // SAFETY: Called only from bhlock's own kthreads.
+    unsafe { bindings::kthread_should_stop() }
+}
+
+/// Runs `f` on `cpu`, from an IPI (interrupts disabled), and waits for it.
+pub(crate) fn run_on_cpu<F: FnOnce()>(cpu: CpuId, f: F) -> Result {
+    /// # Safety
+    ///
+    /// `info` must point to an `Option<F>` that is valid and not otherwise used for the call.
+    unsafe extern "C" fn trampoline<F: FnOnce()>(info: *mut c_void) {
+        // SAFETY: `info` is the caller's `Option<F>`, which it does not touch until
+        // `smp_call_function_single()` returns.
+        if let Some(f) = unsafe { (*info.cast::<Option<F>>()).take() } {
+            f();
+        }
+    }
+    let mut f = Some(f);
+    // SAFETY: With `wait` set, `f` outlives the call; the trampoline matches its type.
+    kernel::error::to_result(unsafe {
+        bindings::smp_call_function_single(
+            cpu.as_u32() as c_int,
+            Some(trampoline::<F>),
+            (&raw mut f).cast(),
+            true,
+        )
+    })
+}
