@@ -53,7 +53,10 @@ import_ktap() {
 selftests=$BHLOCK_ROOT/selftests/bhlock
 boots=(
 	"selftest|bhlock.sh"
+	"torture|torture.sh"
 	"negative|negative.sh lock_with_bh_enabled"
+	"negative-irq-window|negative.sh irqs_on_in_hardirq"
+	"negative-unlock-irq|negative.sh unlock_irq_in_hardirq"
 )
 
 start=$SECONDS

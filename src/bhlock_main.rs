@@ -74,6 +74,10 @@ module! {
             default: false,
             description: "Negative control: enable interrupts briefly in the hard-irq timer callback (the IRQ-window detector must fire, the run must end FAILURE)",
         },
+        unlock_irq_in_hardirq: bool {
+            default: false,
+            description: "Negative control: release the raw spinlock in the hard-irq timer callback with raw_spin_unlock_irq() (the after-release check must fire, the run must end FAILURE)",
+        },
     },
 }
 

@@ -143,6 +143,12 @@ void bhlock_raw_spin_unlock(raw_spinlock_t *lock)
 	raw_spin_unlock(lock);
 }
 
+/* The negative control of the after-release checks: a release that enables. */
+void bhlock_raw_spin_unlock_irq(raw_spinlock_t *lock)
+{
+	raw_spin_unlock_irq(lock);
+}
+
 /*
  * A bare lockdep_map, as lock_map_acquire() users keep one: lockdep_init_map(),
  * lock_map_acquire() and lock_map_release() are macros, and compile to nothing

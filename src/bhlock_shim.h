@@ -40,6 +40,7 @@ void bhlock_local_irq_disable(void);
 void bhlock_raw_spin_lock_init(raw_spinlock_t *lock);
 void bhlock_raw_spin_lock(raw_spinlock_t *lock);
 void bhlock_raw_spin_unlock(raw_spinlock_t *lock);
+void bhlock_raw_spin_unlock_irq(raw_spinlock_t *lock);
 
 void bhlock_lock_map_init(struct lockdep_map *map, const char *name,
 			  struct lock_class_key *key);

@@ -175,9 +175,18 @@ impl HardTick {
         // SAFETY: Acquired just above.
         unsafe { shim::bhlock_lock_map_release(self.map.get()) };
         self.check_irqs_off_after_release();
-        // SAFETY: Taken above.
-        unsafe { shim::bhlock_raw_spin_unlock(self.raw_lock.get()) };
-        self.check_irqs_off_after_release();
+        if self.core.params.unlock_irq_in_hardirq {
+            // SAFETY: Taken above. Deliberately wrong, on request only: this release enables
+            // interrupts, which the check must see; they are disabled again right after it.
+            unsafe { shim::bhlock_raw_spin_unlock_irq(self.raw_lock.get()) };
+            self.check_irqs_off_after_release();
+            // SAFETY: Closes the window the release opened.
+            unsafe { shim::bhlock_local_irq_disable() };
+        } else {
+            // SAFETY: Taken above.
+            unsafe { shim::bhlock_raw_spin_unlock(self.raw_lock.get()) };
+            self.check_irqs_off_after_release();
+        }
 
         if self.core.params.irqs_on_in_hardirq {
             self.open_irq_window();

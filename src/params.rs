@@ -28,6 +28,8 @@ pub(crate) struct Params {
     pub(crate) lock_with_bh_enabled: bool,
     /// Negative control: open an interrupt window in the hard-irq callback.
     pub(crate) irqs_on_in_hardirq: bool,
+    /// Negative control: release the raw spinlock in hard-irq with `raw_spin_unlock_irq()`.
+    pub(crate) unlock_irq_in_hardirq: bool,
 }
 
 /// Fails with `EINVAL` and a `pr_err` naming `name` and its range unless `value` is in it.
@@ -59,6 +61,7 @@ impl Params {
             verbose: mp::verbose.value(),
             lock_with_bh_enabled: mp::lock_with_bh_enabled.value(),
             irqs_on_in_hardirq: mp::irqs_on_in_hardirq.value(),
+            unlock_irq_in_hardirq: mp::unlock_irq_in_hardirq.value(),
         };
         in_range("duration", p.duration, 0, 86400)?;
         in_range("interval_us", p.interval_us, 50, 1_000_000)?;
@@ -90,7 +93,8 @@ impl fmt::Display for Params {
         write!(
             f,
             "duration={} interval_us={} napi_budget={} threaded={} nr_threads={} \
-             stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={}",
+             stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={} \
+             unlock_irq_in_hardirq={}",
             self.duration,
             self.interval_us,
             self.napi_budget,
@@ -100,6 +104,7 @@ impl fmt::Display for Params {
             u8::from(self.verbose),
             u8::from(self.lock_with_bh_enabled),
             u8::from(self.irqs_on_in_hardirq),
+            u8::from(self.unlock_irq_in_hardirq),
         )
     }
 }

@@ -166,6 +166,14 @@ extern "C" {
     /// The caller must hold `lock`.
     pub(crate) fn bhlock_raw_spin_unlock(lock: *mut bindings::raw_spinlock);
 
+    /// `raw_spin_unlock_irq(lock)`: releases and enables interrupts.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `lock`; only for the negative control, which disables interrupts
+    /// again with [`bhlock_local_irq_disable`] before it returns.
+    pub(crate) fn bhlock_raw_spin_unlock_irq(lock: *mut bindings::raw_spinlock);
+
     /// `lockdep_init_map(map, name, key, 0)`.
     ///
     /// # Safety
