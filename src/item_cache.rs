@@ -176,4 +176,26 @@ impl ItemCache {
             None => Ok(taken),
         }
     }
+
+    /// Corrupts the cache the way `fault` names, as a context racing for it without the lock
+    /// would: the negative control of [`ItemCache::check`] and [`ItemCache::round`].
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn inject(&mut self, fault: CacheFault) {
+        match fault {
+            CacheFault::CountOutOfRange => self.count = CACHE_SIZE + 1,
+            CacheFault::CanaryBroken => self.buffers[CACHE_SIZE / 2].canary ^= 1,
+            // Two pushes of one buffer: a stack slot names it twice.
+            CacheFault::StackCorrupt => self.stack[1] = self.stack[0],
+            // A pop whose count update was lost to another context: the buffer is out of the
+            // stack but still marked free, so two owners can hold it.
+            CacheFault::OwnedTwice => self.count -= 1,
+            // Every buffer popped by someone else meanwhile.
+            CacheFault::CountMismatch => {
+                for buffer in &mut self.buffers {
+                    buffer.owner = u32::MAX;
+                }
+                self.count = 0;
+            }
+        }
+    }
 }

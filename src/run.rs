@@ -6,7 +6,7 @@
 
 use core::{
     fmt::{self, Write},
-    sync::atomic::{AtomicU8, Ordering::Relaxed},
+    sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed},
 };
 use kernel::{
     bindings,
@@ -61,6 +61,8 @@ struct RunState {
     started: Instant<Monotonic>,
     baseline: Baseline,
     verdict: AtomicU8,
+    /// Set once the workers are gone, before the final report.
+    ended: AtomicBool,
     threads: u32,
 }
 
@@ -137,6 +139,7 @@ impl Run {
                 started: Instant::now(),
                 baseline,
                 verdict: AtomicU8::new(RUNNING),
+                ended: AtomicBool::new(false),
                 threads,
             }),
             GFP_KERNEL,
@@ -220,10 +223,10 @@ impl RunState {
             "{prefix}run {}: {} s, {}: {}",
             self.id,
             self.elapsed_s(),
-            match self.verdict.load(Relaxed) {
-                RUNNING => "running",
-                SUCCESS => "ended",
-                _ => "ended",
+            if self.ended.load(Relaxed) {
+                "ended"
+            } else {
+                "running"
             },
             self.core.params
         );
@@ -271,6 +274,7 @@ impl RunState {
             return;
         };
         drop(workers);
+        self.ended.store(true, Relaxed);
         let mut log = LogWriter::new();
         let (_, ok) = self.write_report(&mut log, "", None, true);
         drop(log);

@@ -8,6 +8,7 @@ use kernel::prelude::*;
 mod kunit {
     use crate::{
         bh::LocalBhDisable,
+        item_cache::{CacheFault, ItemCache, MAX_ROUND},
         local_lock_nested_bh::{possible_cpus, LocalLockNestedBh},
         new_local_lock_nested_bh,
     };
@@ -160,5 +161,33 @@ mod kunit {
             unsafe { core::ptr::read_volatile(&raw const bindings::debug_locks) },
             1
         );
+    }
+
+    #[test]
+    fn item_cache_round_keeps_invariants() -> Result {
+        let mut cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+        assert_eq!(cache.check(), Ok(()));
+        assert_eq!(cache.round(MAX_ROUND + 5, 7), Ok(MAX_ROUND));
+        assert_eq!(cache.check(), Ok(()));
+        Ok(())
+    }
+
+    #[test]
+    fn item_cache_check_catches_each_fault() -> Result {
+        // The negative controls of the invariant checks every acquisition makes.
+        for fault in [
+            CacheFault::CountOutOfRange,
+            CacheFault::CanaryBroken,
+            CacheFault::StackCorrupt,
+            CacheFault::OwnedTwice,
+        ] {
+            let mut cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+            cache.inject(fault);
+            assert_eq!(cache.check(), Err(fault));
+        }
+        let mut cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+        cache.inject(CacheFault::CountMismatch);
+        assert_eq!(cache.round(1, 7), Err(CacheFault::CountMismatch));
+        Ok(())
     }
 }
