@@ -37,12 +37,19 @@ use kernel::{
 use crate::{
     core_state::Core,
     napi::NapiConsumer,
-    shim,
+    selfcheck, shim,
     stats::{Context, Event, Violation},
 };
 
 /// How long the negative control keeps interrupts enabled at most, waiting for the detector.
 const IRQ_WINDOW: Delta = Delta::from_micros(200);
+
+/// Whether lockdep's shadow of the interrupt flag says "on". Only while lockdep is on: once it
+/// has turned itself off it stops tracking, and the shadow goes stale.
+fn lockdep_says_irqs_on() -> bool {
+    // SAFETY: Always safe to call.
+    selfcheck::debug_locks() && unsafe { shim::bhlock_lockdep_irqs_enabled() }
+}
 
 /// One CPU's hard-irq timer and what its callback works with.
 #[pin_data(PinnedDrop)]
@@ -123,8 +130,7 @@ impl HardTick {
         if !unsafe { shim::bhlock_irqs_disabled() } {
             stats.violation(Context::HardIrq, Violation::IrqsOnAfterRelease);
         }
-        // SAFETY: Always safe to call.
-        if unsafe { shim::bhlock_lockdep_irqs_enabled() } {
+        if lockdep_says_irqs_on() {
             stats.violation(Context::HardIrq, Violation::LockdepIrqsOnAfterRelease);
         }
     }
@@ -162,8 +168,7 @@ impl HardTick {
         if !unsafe { shim::bhlock_irqs_disabled() } {
             stats.violation(Context::HardIrq, Violation::IrqsOnAtEntry);
         }
-        // SAFETY: Always safe to call.
-        if unsafe { shim::bhlock_lockdep_irqs_enabled() } {
+        if lockdep_says_irqs_on() {
             stats.violation(Context::HardIrq, Violation::LockdepIrqsOnAtEntry);
         }
 

@@ -21,7 +21,7 @@ fn warn_taint() -> bool {
 }
 
 /// Whether lockdep (and the other lock debugging) is still on.
-fn debug_locks() -> bool {
+pub(crate) fn debug_locks() -> bool {
     // SAFETY: `debug_locks` is a plain `int` that lock debugging only ever clears; a racy read
     // sees either value.
     unsafe { core::ptr::read_volatile(&raw const bindings::debug_locks) != 0 }
