@@ -78,6 +78,10 @@ module! {
             default: false,
             description: "Negative control: release the raw spinlock in the hard-irq timer callback with raw_spin_unlock_irq() (the after-release check must fire, the run must end FAILURE)",
         },
+        busted: bool {
+            default: false,
+            description: "Negative control of the lock itself: every context touches the per-CPU cache without the nested-BH lock (on PREEMPT_RT without the BH lock the cache checks must catch the race)",
+        },
     },
 }
 

@@ -3,11 +3,15 @@
 //! What every context of a run shares: the parameters, the per-CPU cache behind its
 //! nested-BH lock, and the counters.
 
-use kernel::prelude::*;
+use core::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use kernel::{
+    prelude::*,
+    time::{Instant, Monotonic},
+};
 
 use crate::{
     bh::BhDisabled,
-    item_cache::ItemCache,
+    item_cache::{CacheFault, ItemCache},
     local_lock_nested_bh::LocalLockNestedBh,
     new_local_lock_nested_bh,
     params::Params,
@@ -24,6 +28,9 @@ pub(crate) struct Core {
     pub(crate) params: Params,
     pub(crate) cache: LocalLockNestedBh<ItemCache>,
     pub(crate) stats: Stats,
+    pub(crate) started: Instant<Monotonic>,
+    /// Milliseconds from the start to the first cache fault, or -1.
+    pub(crate) first_cache_fault_ms: AtomicI64,
 }
 
 impl Core {
@@ -33,6 +40,8 @@ impl Core {
             params,
             cache: new_local_lock_nested_bh!(|_cpu| Ok(ItemCache::new()), "bhlock_item_cache")?,
             stats: Stats::new()?,
+            started: Instant::now(),
+            first_cache_fault_ms: AtomicI64::new(-1),
         })
     }
 
@@ -42,6 +51,9 @@ impl Core {
     /// A corrupt cache is rebuilt after it is counted, so one fault is not counted again by
     /// every later acquisition.
     pub(crate) fn cache_round(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
+        if self.params.busted {
+            return self.cache_round_busted(context, bh, n, tag);
+        }
         let contended = self.cache.held_by_other_task(bh);
         let Some(mut cache) = self.cache.lock(bh) else {
             self.stats.violation(context, Violation::LockRefused);
@@ -56,10 +68,33 @@ impl Core {
         }
         let result = cache.check().and_then(|()| cache.round(n, tag));
         if let Err(fault) = result {
-            self.stats.violation(context, Violation::Cache(fault));
+            self.cache_fault(context, fault);
             *cache = ItemCache::new();
         }
         drop(cache);
         self.stats.op(context);
+    }
+
+    /// The `busted` negative control: [`Core::cache_round`] without the nested-BH lock.
+    fn cache_round_busted(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
+        // SAFETY: Deliberately broken, on request only: without the lock, on PREEMPT_RT without
+        // the BH lock another context of this CPU can be inside the same cache, which is the
+        // race the invariant checks must catch. The cache holds only plain integers, so a torn
+        // update corrupts nothing but the cache itself, which is rebuilt on every fault.
+        let cache = unsafe { &mut *self.cache.this_cpu_unlocked(bh) };
+        let result = cache.check().and_then(|()| cache.round(n, tag));
+        if let Err(fault) = result {
+            self.cache_fault(context, fault);
+            *cache = ItemCache::new();
+        }
+        self.stats.op(context);
+    }
+
+    fn cache_fault(&self, context: Context, fault: CacheFault) {
+        let ms = self.started.elapsed().as_millis();
+        let _ = self
+            .first_cache_fault_ms
+            .compare_exchange(-1, ms, Relaxed, Relaxed);
+        self.stats.violation(context, Violation::Cache(fault));
     }
 }

@@ -217,6 +217,22 @@ impl<T> LocalLockNestedBh<T> {
         !owner.is_null() && owner != Task::current_raw()
     }
 
+    /// The local CPU's copy, without locking: only for bhlock's `busted` negative control,
+    /// which shows what the lock prevents.
+    ///
+    /// # Safety
+    ///
+    /// While the pointer is used, no other context may access this CPU's copy: only the lock
+    /// or a kernel that serialises BH sections per CPU (!PREEMPT_RT, or
+    /// `PREEMPT_RT_NEEDS_BH_LOCK`) can promise that.
+    #[inline]
+    pub unsafe fn this_cpu_unlocked(&self, _bh: &BhDisabled) -> *mut T {
+        // SAFETY: As in `lock`: `slots` is live and BH is disabled, so this stays this CPU's
+        // slot while the caller uses it.
+        let slot = unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() };
+        slot.data.get()
+    }
+
     /// Calls `f` on every possible CPU's copy of `T`, without locking.
     ///
     /// `&mut self` proves that no guard exists and no other context can reach the data: for

@@ -30,6 +30,8 @@ pub(crate) struct Params {
     pub(crate) irqs_on_in_hardirq: bool,
     /// Negative control: release the raw spinlock in hard-irq with `raw_spin_unlock_irq()`.
     pub(crate) unlock_irq_in_hardirq: bool,
+    /// Negative control of the lock itself: the cache users skip the nested-BH lock.
+    pub(crate) busted: bool,
 }
 
 /// Fails with `EINVAL` and a `pr_err` naming `name` and its range unless `value` is in it.
@@ -62,6 +64,7 @@ impl Params {
             lock_with_bh_enabled: mp::lock_with_bh_enabled.value(),
             irqs_on_in_hardirq: mp::irqs_on_in_hardirq.value(),
             unlock_irq_in_hardirq: mp::unlock_irq_in_hardirq.value(),
+            busted: mp::busted.value(),
         };
         in_range("duration", p.duration, 0, 86400)?;
         in_range("interval_us", p.interval_us, 50, 1_000_000)?;
@@ -94,7 +97,7 @@ impl fmt::Display for Params {
             f,
             "duration={} interval_us={} napi_budget={} threaded={} nr_threads={} \
              stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={} \
-             unlock_irq_in_hardirq={}",
+             unlock_irq_in_hardirq={} busted={}",
             self.duration,
             self.interval_us,
             self.napi_budget,
@@ -105,6 +108,7 @@ impl fmt::Display for Params {
             u8::from(self.lock_with_bh_enabled),
             u8::from(self.irqs_on_in_hardirq),
             u8::from(self.unlock_irq_in_hardirq),
+            u8::from(self.busted),
         )
     }
 }

@@ -254,7 +254,11 @@ impl RunState {
         result = result
             .and_then(|()| stats.write_events(f, prefix))
             .and_then(|()| stats.write_violations(f, prefix))
-            .and_then(|()| writeln!(f, "{prefix}lockdep: {}", lockdep.err().unwrap_or("clean")));
+            .and_then(|()| writeln!(f, "{prefix}lockdep: {}", lockdep.err().unwrap_or("clean")))
+            .and_then(|()| match self.core.first_cache_fault_ms.load(Relaxed) {
+                -1 => Ok(()),
+                ms => writeln!(f, "{prefix}first cache fault after {ms} ms"),
+            });
         if per_cpu {
             result = result.and_then(|()| stats.write_per_cpu(f, prefix));
         }

@@ -11,7 +11,8 @@
 #   negative.sh irqs_on_in_hardirq
 #       Enables interrupts for a moment inside the hard-irq hrtimer callback. The module's
 #       IRQ-window detector must count it and the run must end FAILURE; lockdep's own
-#       complaint (it refuses to enable interrupts in hard-irq context) is expected too.
+#       complaint (it refuses to enable interrupts in hard-irq context) is expected too, and
+#       the hrtimer core may warn about a timer interrupt that nested in the window.
 #
 #   negative.sh unlock_irq_in_hardirq
 #       Releases the raw spinlock in the hard-irq callback with raw_spin_unlock_irq(). The
@@ -35,9 +36,11 @@ expected_report() {
 	case $1 in
 	lock_with_bh_enabled)
 		echo 'WARNING:.*(bhlock_lockdep_assert_in_softirq|bhlock_local_lock_nested_bh|lockdep_assert_in_softirq_func)';;
-	# DEBUG_LOCKS_WARN_ON(lockdep_hardirq_context()): interrupts enabled in hard-irq.
+	# DEBUG_LOCKS_WARN_ON(lockdep_hardirq_context()): interrupts enabled in hard-irq. An
+	# hrtimer interrupt that nests in the window may also trip the hrtimer core's own
+	# base->running check (seen once on rt): a real consequence, allowed, not required.
 	irqs_on_in_hardirq | unlock_irq_in_hardirq)
-		echo 'WARNING:.*lockdep_hardirqs_on_prepare';;
+		echo 'WARNING:.*(lockdep_hardirqs_on_prepare|__hrtimer_run_queues)';;
 	*) return 1;;
 	esac
 }
@@ -109,7 +112,7 @@ irqs_on_in_hardirq | unlock_irq_in_hardirq)
 	else
 		ktap_not_ok "$(name run_reports_failure)"
 	fi
-	if grep -Eq "$(expected_report "$case")" <<<"$log"; then
+	if grep -Eq 'WARNING:.*lockdep_hardirqs_on_prepare' <<<"$log"; then
 		ktap_ok "$(name lockdep_warns)"
 	else
 		ktap_not_ok "$(name lockdep_warns)"
