@@ -11,7 +11,7 @@ use kernel::{
 
 use crate::{
     bh::BhDisabled,
-    item_cache::{CacheFault, ItemCache},
+    item_cache::ItemCache,
     local_lock_nested_bh::LocalLockNestedBh,
     new_local_lock_nested_bh,
     params::Params,
@@ -66,13 +66,7 @@ impl Core {
                     .violation(context, Violation::ContendedUnderBhLock);
             }
         }
-        let result = cache.check().and_then(|()| cache.round(n, tag));
-        if let Err(fault) = result {
-            self.cache_fault(context, fault);
-            *cache = ItemCache::new();
-        }
-        drop(cache);
-        self.stats.op(context);
+        self.work_on(&mut cache, context, n, tag);
     }
 
     /// The `busted` negative control: [`Core::cache_round`] without the nested-BH lock.
@@ -82,19 +76,20 @@ impl Core {
         // race the invariant checks must catch. The cache holds only plain integers, so a torn
         // update corrupts nothing but the cache itself, which is rebuilt on every fault.
         let cache = unsafe { &mut *self.cache.this_cpu_unlocked(bh) };
-        let result = cache.check().and_then(|()| cache.round(n, tag));
-        if let Err(fault) = result {
-            self.cache_fault(context, fault);
+        self.work_on(cache, context, n, tag);
+    }
+
+    /// One acquisition's work on `cache`: check every invariant, send `n` buffers round,
+    /// count the operation and any fault.
+    fn work_on(&self, cache: &mut ItemCache, context: Context, n: usize, tag: u32) {
+        if let Err(fault) = cache.check().and_then(|()| cache.round(n, tag)) {
+            let ms = self.started.elapsed().as_millis();
+            let _ = self
+                .first_cache_fault_ms
+                .compare_exchange(-1, ms, Relaxed, Relaxed);
+            self.stats.violation(context, Violation::Cache(fault));
             *cache = ItemCache::new();
         }
         self.stats.op(context);
-    }
-
-    fn cache_fault(&self, context: Context, fault: CacheFault) {
-        let ms = self.started.elapsed().as_millis();
-        let _ = self
-            .first_cache_fault_ms
-            .compare_exchange(-1, ms, Relaxed, Relaxed);
-        self.stats.violation(context, Violation::Cache(fault));
     }
 }

@@ -167,6 +167,14 @@ impl<T> LocalLockNestedBh<T> {
         Ok(core::mem::ManuallyDrop::into_inner(this))
     }
 
+    /// The slot of the CPU this context runs on, which it stays on while `bh` is borrowed.
+    #[inline]
+    fn this_cpu_slot<'a>(&'a self, _bh: &'a BhDisabled) -> &'a Slot<T> {
+        // SAFETY: `slots` is live; BH is disabled (the token's invariant), so this task stays
+        // on this CPU for `'a` and the pointer stays this CPU's slot.
+        unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() }
+    }
+
     /// CPU `cpu`'s slot.
     fn slot(&self, cpu: CpuId) -> *mut Slot<T> {
         // SAFETY: `slots` is a live per-CPU allocation and `cpu` is a possible CPU.
@@ -180,11 +188,8 @@ impl<T> LocalLockNestedBh<T> {
     /// the lock (with priority inheritance); it never sleeps on !PREEMPT_RT.
     #[must_use = "the lock is released as soon as the guard is dropped"]
     #[inline]
-    pub fn lock<'a>(&'a self, _bh: &'a mut BhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
-        // SAFETY: `slots` is live; BH is disabled (the token's invariant), so this task stays
-        // on this CPU for `'a` and the pointer stays this CPU's slot.
-        let slot: &'a Slot<T> =
-            unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() };
+    pub fn lock<'a>(&'a self, bh: &'a mut BhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
+        let slot: &'a Slot<T> = self.this_cpu_slot(bh);
         let me = Task::current_raw();
         // Only this task ever stores itself here, so a match means it holds the slot already,
         // and no other task can change the answer between this check and the store below.
@@ -209,11 +214,8 @@ impl<T> LocalLockNestedBh<T> {
     /// `PREEMPT_RT_NEEDS_BH_LOCK`, where BH-disabled sections of different tasks of one CPU
     /// interleave and this lock is what keeps them apart.
     #[inline]
-    pub fn held_by_other_task(&self, _bh: &BhDisabled) -> bool {
-        // SAFETY: As in `lock`: `slots` is live and BH is disabled, so this stays this CPU's
-        // slot while it is read.
-        let slot = unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() };
-        let owner = slot.owner.load(Ordering::Relaxed);
+    pub fn held_by_other_task(&self, bh: &BhDisabled) -> bool {
+        let owner = self.this_cpu_slot(bh).owner.load(Ordering::Relaxed);
         !owner.is_null() && owner != Task::current_raw()
     }
 
@@ -226,11 +228,8 @@ impl<T> LocalLockNestedBh<T> {
     /// or a kernel that serialises BH sections per CPU (!PREEMPT_RT, or
     /// `PREEMPT_RT_NEEDS_BH_LOCK`) can promise that.
     #[inline]
-    pub unsafe fn this_cpu_unlocked(&self, _bh: &BhDisabled) -> *mut T {
-        // SAFETY: As in `lock`: `slots` is live and BH is disabled, so this stays this CPU's
-        // slot while the caller uses it.
-        let slot = unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() };
-        slot.data.get()
+    pub unsafe fn this_cpu_unlocked(&self, bh: &BhDisabled) -> *mut T {
+        self.this_cpu_slot(bh).data.get()
     }
 
     /// Calls `f` on every possible CPU's copy of `T`, without locking.
