@@ -23,13 +23,17 @@ pub mod local_lock_nested_bh;
 mod log_writer;
 mod napi;
 mod napi_sys;
+mod one_shot;
 mod params;
 mod run;
+mod scenario;
 mod selfcheck;
 mod shim;
 mod soft_timer;
+mod splat;
 mod stats;
 mod tests;
+mod workload;
 
 module! {
     type: Bhlock,
@@ -78,6 +82,10 @@ module! {
             default: false,
             description: "Negative control: release the raw spinlock in the hard-irq timer callback with raw_spin_unlock_irq() (the after-release check must fire, the run must end FAILURE)",
         },
+        scenario: i32 {
+            default: 0,
+            description: "Scenario to run at load: N runs the Nth line of /sys/kernel/debug/bhlock/scenarios, -1 every case that is not a splat, 0 none",
+        },
         busted: bool {
             default: false,
             description: "Negative control of the lock itself: every context touches the per-CPU cache without the nested-BH lock (on PREEMPT_RT without the BH lock the cache checks must catch the race)",
@@ -113,6 +121,11 @@ impl kernel::Module for Bhlock {
             }
         };
         let control = KBox::pin_init(control::Control::create(params), GFP_KERNEL)?;
+        match params.scenario {
+            0 => {}
+            -1 => control.run_all_scenarios()?,
+            n => control.run_scenario(&scenario::SCENARIOS[n as usize - 1])?,
+        }
         if params.duration != 0 {
             control.start()?;
         }

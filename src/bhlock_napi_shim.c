@@ -7,6 +7,7 @@
  * are declared in src/napi_sys.rs instead.
  */
 #include <linux/netdevice.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "bhlock_napi_shim.h"
@@ -51,4 +52,17 @@ int bhlock_netdev_set_threaded(struct net_device *dev, bool threaded)
 {
 	return dev_set_threaded(dev, threaded ? NETDEV_NAPI_THREADED_ENABLED :
 						NETDEV_NAPI_THREADED_DISABLED);
+}
+
+/*
+ * For the waiter scenario: the NAPI thread of @napi, bound to @cpu and made
+ * SCHED_FIFO, so that it preempts a BH-disabled holder there at once.
+ * napi->thread is in the opaque struct.
+ */
+int bhlock_napi_thread_pin_fifo(struct napi_struct *napi, int cpu)
+{
+	if (!napi->thread)
+		return -ENOENT;
+	sched_set_fifo_low(napi->thread);
+	return set_cpus_allowed_ptr(napi->thread, cpumask_of(cpu));
 }

@@ -15,5 +15,6 @@ void *bhlock_napi_owner(struct napi_struct *napi);
 void bhlock_napi_del(struct napi_struct *napi);
 bool bhlock_napi_schedule(struct napi_struct *napi);
 int bhlock_netdev_set_threaded(struct net_device *dev, bool threaded);
+int bhlock_napi_thread_pin_fifo(struct napi_struct *napi, int cpu);
 
 #endif /* BHLOCK_NAPI_SHIM_H */

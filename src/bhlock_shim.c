@@ -11,6 +11,7 @@
 #include <linux/local_lock.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 
 #include "bhlock_shim.h"
@@ -125,12 +126,16 @@ void bhlock_local_irq_disable(void)
 }
 
 /*
- * raw_spinlock_t: raw_spin_lock_init() (with its static class), raw_spin_lock()
- * and raw_spin_unlock() are macros whose targets depend on the configuration.
+ * raw_spinlock_t: raw_spin_lock_init(), raw_spin_lock() and raw_spin_unlock()
+ * are macros whose targets depend on the configuration. Each lock gets the
+ * caller's class: one static class for all would mix the hard-irq lock with
+ * the process-context ones and make lockdep report a false inversion.
  */
-void bhlock_raw_spin_lock_init(raw_spinlock_t *lock)
+void bhlock_raw_spin_lock_init(raw_spinlock_t *lock, const char *name,
+			       struct lock_class_key *key)
 {
 	raw_spin_lock_init(lock);
+	lockdep_set_class_and_name(lock, key, name);
 }
 
 void bhlock_raw_spin_lock(raw_spinlock_t *lock)
@@ -168,6 +173,33 @@ void bhlock_lock_map_acquire(struct lockdep_map *map)
 void bhlock_lock_map_release(struct lockdep_map *map)
 {
 	lock_map_release(map);
+}
+
+/*
+ * spinlock_t taken with spin_lock_bh(), which kernel::sync has no variant for;
+ * spin_lock_init() and the _bh calls are macros.
+ */
+void bhlock_spin_lock_init(spinlock_t *lock, const char *name,
+			   struct lock_class_key *key)
+{
+	spin_lock_init(lock);
+	lockdep_set_class_and_name(lock, key, name);
+}
+
+void bhlock_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void bhlock_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+/* Whether priority inheritance has boosted current; task_struct is opaque. */
+bool bhlock_current_boosted(void)
+{
+	return current->prio < current->normal_prio;
 }
 
 /* IRQ_WORK_INIT_HARD() is a macro; a HARD work runs in hard-irq on RT too. */

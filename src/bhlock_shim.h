@@ -37,10 +37,17 @@ bool bhlock_lockdep_irqs_enabled(void);
 void bhlock_local_irq_enable(void);
 void bhlock_local_irq_disable(void);
 
-void bhlock_raw_spin_lock_init(raw_spinlock_t *lock);
+void bhlock_raw_spin_lock_init(raw_spinlock_t *lock, const char *name,
+			       struct lock_class_key *key);
 void bhlock_raw_spin_lock(raw_spinlock_t *lock);
 void bhlock_raw_spin_unlock(raw_spinlock_t *lock);
 void bhlock_raw_spin_unlock_irq(raw_spinlock_t *lock);
+
+void bhlock_spin_lock_init(spinlock_t *lock, const char *name,
+			   struct lock_class_key *key);
+void bhlock_spin_lock_bh(spinlock_t *lock);
+void bhlock_spin_unlock_bh(spinlock_t *lock);
+bool bhlock_current_boosted(void);
 
 void bhlock_lock_map_init(struct lockdep_map *map, const char *name,
 			  struct lock_class_key *key);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Process-context users of the per-CPU cache: kthreads, each bound to a CPU, that take it
-//! under `local_bh_disable()` plus the guard.
+//! under `local_bh_disable()` plus the guard ([`Core::thread_section`]).
 //!
 //! On PREEMPT_RT a BH-disabled section is preemptible, so a thread can be preempted while it
 //! holds this CPU's cache and the NAPI poll (in ksoftirqd or a NAPI thread) must wait for it
@@ -17,78 +17,74 @@ use kernel::{
 };
 
 use crate::{
-    bh::LocalBhDisable,
     core_state::Core,
     kthread::{self, KThread},
-    stats::{Context, Violation},
+    napi::NapiConsumer,
 };
 
-/// Acquisitions per BH section, and buffers per acquisition: long enough sections for the
-/// NAPI poll to run into on PREEMPT_RT.
-const ROUNDS_PER_SECTION: usize = 8;
-const ITEMS_PER_ROUND: usize = 16;
+/// What one thread works with.
+struct User {
+    core: Arc<Core>,
+    napi: Arc<NapiConsumer>,
+    cpu: CpuId,
+}
 
-/// Running cache-user threads; stopped when dropped.
+/// The running threads; dropping this stops them.
 pub(crate) struct CacheUsers {
-    // Declared first so the threads stop before the `Core` they borrow can go.
+    // Declared first: the threads stop before the data they borrow goes.
     threads: KVec<KThread>,
-    _core: Arc<Core>,
+    _users: KVec<KBox<User>>,
 }
 
 impl CacheUsers {
-    /// Starts `n` threads, spread over `cpus` in turn.
-    pub(crate) fn start(core: &Arc<Core>, n: u32, cpus: &[CpuId]) -> Result<Self> {
+    /// Starts `n` threads, bound round-robin to `cpus`.
+    pub(crate) fn start(
+        core: &Arc<Core>,
+        napi: &Arc<NapiConsumer>,
+        n: u32,
+        cpus: &[CpuId],
+    ) -> Result<Self> {
         let mut this = Self {
             threads: KVec::with_capacity(n as usize, GFP_KERNEL)?,
-            _core: core.clone(),
+            _users: KVec::with_capacity(n as usize, GFP_KERNEL)?,
         };
         if cpus.is_empty() {
             return Ok(this);
         }
         for i in 0..n as usize {
             let cpu = cpus[i % cpus.len()];
-            // SAFETY: `user_thread` returns only once told to stop; the `Core` it borrows is
-            // kept alive by `this`, whose `threads` stop before `_core` is dropped.
-            let thread = unsafe {
-                KThread::start(
-                    user_thread,
-                    ptr::from_ref::<Core>(core).cast_mut().cast(),
-                    c"bhlock_cache_user",
-                    Some(cpu),
-                )
-            }?;
+            let user = KBox::new(
+                User {
+                    core: core.clone(),
+                    napi: napi.clone(),
+                    cpu,
+                },
+                GFP_KERNEL,
+            )?;
+            let data = ptr::from_ref::<User>(&user).cast_mut().cast();
+            this._users.push(user, GFP_KERNEL)?;
+            // SAFETY: `user_thread` returns once told to stop, and `this` keeps the `User` (in
+            // a box, which does not move) until its `threads` are stopped.
+            let thread =
+                unsafe { KThread::start(user_thread, data, c"bhlock_cache_user", Some(cpu)) }?;
             this.threads.push(thread, GFP_KERNEL)?;
         }
         Ok(this)
     }
 }
 
-/// The body of a cache-user thread.
+/// The loop of one thread: a BH section of cache work, then a pause of `interval_us`.
 ///
 /// # Safety
 ///
-/// `data` must point to a [`Core`] that outlives the thread.
+/// `data` must point to a [`User`] that outlives the thread.
 unsafe extern "C" fn user_thread(data: *mut c_void) -> c_int {
-    // SAFETY: The caller keeps the `Core` alive until this thread is stopped.
-    let core = unsafe { &*data.cast::<Core>().cast_const() };
-    let pause = Delta::from_micros(i64::from(core.params.interval_us));
+    // SAFETY: `CacheUsers` keeps the `User` alive until this thread is stopped.
+    let user = unsafe { &*data.cast::<User>().cast_const() };
+    let pause = Delta::from_micros(i64::from(user.core.params.interval_us));
     let mut sections = 0u32;
     while !kthread::should_stop() {
-        match LocalBhDisable::new() {
-            Ok(mut bh) => {
-                for round in 0..ROUNDS_PER_SECTION {
-                    core.cache_round(
-                        Context::Threads,
-                        bh.token(),
-                        ITEMS_PER_ROUND,
-                        0x7000_0000 | (sections << 4) | round as u32,
-                    );
-                }
-            }
-            Err(_) => core
-                .stats
-                .violation(Context::Threads, Violation::BhDisableRefused),
-        }
+        user.core.thread_section(&user.napi, user.cpu, sections);
         sections = sections.wrapping_add(1);
         fsleep(pause);
     }

@@ -5,8 +5,10 @@
 //! - `stats` (0400): the current or last run's report: every context's totals, failures and
 //!   per-CPU spread, the evidence counters, the violations by kind and lockdep's state.
 //! - `control` (0200): write `start` to start a run with the module's parameters (`EBUSY`
-//!   while one runs), `stop` to end it. Anything else is refused with `EINVAL` and changes
-//!   nothing.
+//!   while one runs), `stop` to end it, `scenario NAME` to run one case of the scenario table
+//!   to its end, `scenario all` for every case that is not a splat. Anything else is refused
+//!   with `EINVAL` and changes nothing.
+//! - `scenarios` (0400): the scenario table, with this kernel's expectations.
 
 use core::{
     fmt,
@@ -17,10 +19,18 @@ use kernel::{
     new_mutex,
     prelude::*,
     sync::Mutex,
+    time::{delay::fsleep, Delta},
     uaccess::UserSliceReader,
 };
 
-use crate::{params::Params, run::Run};
+use crate::{
+    params::Params,
+    run::Run,
+    scenario::{How, Scenario, KERNEL, KERNELS, SCENARIOS},
+    selfcheck::{debug_locks, warn_taint},
+    splat::SplatLocks,
+    workload::Plan,
+};
 
 /// The run, if any, and the verdicts of the runs that ended.
 #[pin_data(PinnedDrop)]
@@ -38,7 +48,11 @@ pub(crate) struct Control {
 enum Command {
     Start,
     Stop,
+    Scenario(&'static Scenario),
+    AllScenarios,
 }
+
+const USAGE: &str = "control: write `start`, `stop`, `scenario NAME` or `scenario all`";
 
 impl Control {
     /// The debugfs directory `bhlock` with its files, owning the control state.
@@ -53,11 +67,20 @@ impl Control {
         Scope::dir(control, c"bhlock", |control, dir: &ScopedDir<'_, '_>| {
             dir.read_callback_file(c"stats", control, &Self::read_stats);
             dir.write_only_callback_file(c"control", control, &Self::write_control);
+            dir.read_callback_file(
+                c"scenarios",
+                control,
+                &|_: &Self, f: &mut fmt::Formatter<'_>| crate::scenario::write_table(f),
+            );
         })
     }
 
     /// Starts a run unless one is going.
     pub(crate) fn start(&self) -> Result {
+        self.start_with(self.params, Plan::TORTURE)
+    }
+
+    fn start_with(&self, params: Params, plan: Plan) -> Result {
         let mut run = self.run.lock();
         if self.closed.load(Relaxed) {
             return Err(ENODEV);
@@ -67,7 +90,71 @@ impl Control {
         }
         self.retire(run.take());
         let id = self.runs.fetch_add(1, Relaxed) + 1;
-        *run = Some(Run::start(id, self.params)?);
+        *run = Some(Run::start(id, params, plan)?);
+        Ok(())
+    }
+
+    /// Runs scenario `s` to its end and prints what the module saw: `scenario NAME: End of
+    /// test: SUCCESS` when that is what the table expects on this kernel. A run-based case
+    /// stays readable in `stats` afterwards.
+    pub(crate) fn run_scenario(&self, s: &'static Scenario) -> Result {
+        let (lockdep_before, taint_before) = (debug_locks(), warn_taint());
+        pr_info!(
+            "scenario {}: Start of test: contexts: {}; locks: {}; expected on {}: {}\n",
+            s.name,
+            s.contexts,
+            s.locks,
+            KERNELS[KERNEL],
+            s.expected()
+        );
+        let detected = match &s.how {
+            How::Run {
+                plan,
+                seconds,
+                tweak,
+            } => {
+                let mut params = self.params;
+                params.duration = *seconds;
+                params.stat_interval = 0;
+                tweak(&mut params);
+                self.start_with(params, *plan)?;
+                while self.run.lock().as_ref().is_some_and(Run::is_running) {
+                    fsleep(Delta::from_millis(50));
+                }
+                self.run
+                    .lock()
+                    .as_ref()
+                    .is_some_and(|run| run.violations() != 0)
+            }
+            How::Once(action) => action(&SplatLocks::new()?)?,
+        };
+        let (lockdep_after, taint_after) = (debug_locks(), warn_taint());
+        let ok = s.judge(detected, lockdep_after, taint_after && !taint_before);
+        if !ok {
+            self.any_failed.store(true, Relaxed);
+        }
+        pr_info!(
+            "scenario {}: module_detects={} debug_locks={}->{} taint_w={}->{}\n",
+            s.name,
+            u8::from(detected),
+            u8::from(lockdep_before),
+            u8::from(lockdep_after),
+            u8::from(taint_before),
+            u8::from(taint_after)
+        );
+        pr_info!(
+            "scenario {}: End of test: {}\n",
+            s.name,
+            if ok { "SUCCESS" } else { "FAILURE" }
+        );
+        Ok(())
+    }
+
+    /// Runs every case of the table that is not a splat, in table order.
+    pub(crate) fn run_all_scenarios(&self) -> Result {
+        for s in SCENARIOS.iter().filter(|s| !s.splat) {
+            self.run_scenario(s)?;
+        }
         Ok(())
     }
 
@@ -109,18 +196,26 @@ impl Control {
     }
 
     fn write_control(&self, reader: &mut UserSliceReader) -> Result {
-        let mut buf = [0u8; 16];
+        let mut buf = [0u8; 64];
         let len = reader.len();
         if len > buf.len() {
-            pr_err!("control: write `start` or `stop`\n");
+            pr_err!("{}\n", USAGE);
             return Err(EINVAL);
         }
         reader.read_slice(&mut buf[..len])?;
         let command = match core::str::from_utf8(&buf[..len]).map(str::trim) {
             Ok("start") => Command::Start,
             Ok("stop") => Command::Stop,
-            _ => {
-                pr_err!("control: write `start` or `stop`\n");
+            Ok("scenario all") => Command::AllScenarios,
+            Ok(text) => match text.strip_prefix("scenario ").and_then(Scenario::find) {
+                Some(s) => Command::Scenario(s),
+                None => {
+                    pr_err!("{}; `{}` is none of them\n", USAGE, text);
+                    return Err(EINVAL);
+                }
+            },
+            Err(_) => {
+                pr_err!("{}\n", USAGE);
                 return Err(EINVAL);
             }
         };
@@ -130,6 +225,8 @@ impl Control {
                 self.stop();
                 Ok(())
             }
+            Command::Scenario(s) => self.run_scenario(s),
+            Command::AllScenarios => self.run_all_scenarios(),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::{
     new_local_lock_nested_bh,
     params::Params,
     stats::{Context, Event, Stats, Violation},
+    workload::{Plan, WorkloadLocks},
 };
 
 /// Whether the kernel serialises all BH-disabled sections of a CPU by itself: always on
@@ -26,7 +27,11 @@ pub(crate) const BH_SECTIONS_SERIALISED: bool =
 /// The state shared by the contexts of one run.
 pub(crate) struct Core {
     pub(crate) params: Params,
+    /// Which contexts run and what they do.
+    pub(crate) plan: Plan,
     pub(crate) cache: LocalLockNestedBh<ItemCache>,
+    /// The other locks of the workloads.
+    pub(crate) locks: WorkloadLocks,
     pub(crate) stats: Stats,
     pub(crate) started: Instant<Monotonic>,
     /// Milliseconds from the start to the first cache fault, or -1.
@@ -35,10 +40,12 @@ pub(crate) struct Core {
 
 impl Core {
     /// A full cache on every possible CPU and zeroed counters.
-    pub(crate) fn new(params: Params) -> Result<Self> {
+    pub(crate) fn new(params: Params, plan: Plan) -> Result<Self> {
         Ok(Self {
             params,
+            plan,
             cache: new_local_lock_nested_bh!(|_cpu| Ok(ItemCache::new()), "bhlock_item_cache")?,
+            locks: WorkloadLocks::new()?,
             stats: Stats::new()?,
             started: Instant::now(),
             first_cache_fault_ms: AtomicI64::new(-1),
@@ -81,7 +88,7 @@ impl Core {
 
     /// One acquisition's work on `cache`: check every invariant, send `n` buffers round,
     /// count the operation and any fault.
-    fn work_on(&self, cache: &mut ItemCache, context: Context, n: usize, tag: u32) {
+    pub(crate) fn work_on(&self, cache: &mut ItemCache, context: Context, n: usize, tag: u32) {
         if let Err(fault) = cache.check().and_then(|()| cache.round(n, tag)) {
             let ms = self.started.elapsed().as_millis();
             let _ = self

@@ -95,9 +95,14 @@ impl HardTick {
                 detector <- Opaque::ffi_init(|slot| unsafe {
                     shim::bhlock_irq_work_init_hard(slot, detector_fired)
                 }),
-                // SAFETY: `slot` is valid for writes and not in use yet.
+                // SAFETY: `slot` is valid for writes and not in use yet; the name and the key
+                // are static.
                 raw_lock <- Opaque::ffi_init(|slot| unsafe {
-                    shim::bhlock_raw_spin_lock_init(slot)
+                    shim::bhlock_raw_spin_lock_init(
+                        slot,
+                        c"bhlock_hardirq_raw_lock".as_char_ptr(),
+                        static_lock_class!().as_ptr(),
+                    )
                 }),
                 // SAFETY: `slot` is valid for writes; the name and the key are static.
                 map <- Opaque::ffi_init(|slot| unsafe {
@@ -197,8 +202,10 @@ impl HardTick {
             self.open_irq_window();
         }
 
-        self.napi
-            .schedule(self.cpu, self.core.params.napi_budget * 3 / 2 + 1);
+        if self.core.plan.runs(Context::Napi) {
+            self.napi
+                .schedule(self.cpu, self.core.params.napi_budget * 3 / 2 + 1);
+        }
         stats.op(Context::HardIrq);
         self.in_callback.store(false, Relaxed);
     }

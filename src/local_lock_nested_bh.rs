@@ -232,6 +232,20 @@ impl<T> LocalLockNestedBh<T> {
         self.this_cpu_slot(bh).data.get()
     }
 
+    /// Unlocks the local CPU's copy without a guard: only for bhlock's `unlock_not_held`
+    /// splat case, which shows what the C lock's checks say about an unlock nobody paired.
+    ///
+    /// # Safety
+    ///
+    /// The current context must hold the local CPU's lock, through a guard that it has
+    /// forgotten (`core::mem::forget`), and must not use that guard's data afterwards.
+    pub unsafe fn force_unlock(&self, bh: &BhDisabled) {
+        let slot = self.this_cpu_slot(bh);
+        slot.owner.store(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: The caller holds the lock (or, in the splat case, deliberately does not).
+        unsafe { shim::bhlock_local_unlock_nested_bh(slot.lock.get()) };
+    }
+
     /// Calls `f` on every possible CPU's copy of `T`, without locking.
     ///
     /// `&mut self` proves that no guard exists and no other context can reach the data: for

@@ -10,7 +10,7 @@
 
 use core::{
     ptr::{self, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU32, Ordering::Relaxed},
+    sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed},
 };
 use kernel::{bindings, cpu::CpuId, ffi::c_int, prelude::*, sync::Arc};
 
@@ -29,6 +29,8 @@ struct NapiSlot {
     napi: AtomicPtr<bindings::napi_struct>,
     /// Items the "interrupt" queued and no poll took yet.
     pending: AtomicU32,
+    /// Polls that have begun, counted before the poll takes any lock.
+    polls_started: AtomicU64,
     core: Arc<Core>,
 }
 
@@ -62,6 +64,7 @@ impl NapiConsumer {
                 NapiSlot {
                     napi: AtomicPtr::new(ptr::null_mut()),
                     pending: AtomicU32::new(0),
+                    polls_started: AtomicU64::new(0),
                     core: core.clone(),
                 },
                 GFP_KERNEL,
@@ -116,9 +119,30 @@ impl NapiConsumer {
         NapiEnabled(self.clone())
     }
 
+    /// Binds every NAPI thread to its CPU and makes it `SCHED_FIFO`, so that scheduling a
+    /// poll preempts a lower-priority task of that CPU at once. Only in threaded mode.
+    pub(crate) fn pin_threads_fifo(&self) -> Result {
+        for cpu in possible_cpus() {
+            let napi = self.slots[cpu.as_u32() as usize].napi.load(Relaxed);
+            // SAFETY: A live context (type invariant) of a possible CPU; process context.
+            kernel::error::to_result(unsafe {
+                sys::bhlock_napi_thread_pin_fifo(napi, cpu.as_u32() as c_int)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// How many polls have begun on `cpu`.
+    pub(crate) fn polls_started(&self, cpu: CpuId) -> u64 {
+        self.slots
+            .get(cpu.as_u32() as usize)
+            .map_or(0, |slot| slot.polls_started.load(Relaxed))
+    }
+
     /// Queues `items` for `cpu` and schedules its poll, as a device interrupt would.
     ///
-    /// Called from hard-irq; a disabled context ignores the schedule.
+    /// Called from hard-irq, or from process context with BH disabled; a disabled context
+    /// ignores the schedule.
     pub(crate) fn schedule(&self, cpu: CpuId, items: u32) {
         let Some(slot) = self.slots.get(cpu.as_u32() as usize) else {
             return;
@@ -169,6 +193,7 @@ unsafe extern "C" fn poll(napi: *mut bindings::napi_struct, budget: c_int) -> c_
     // deleted, which waits for this poll.
     let slot = unsafe { &*sys::bhlock_napi_owner(napi).cast::<NapiSlot>().cast_const() };
     let core = &*slot.core;
+    slot.polls_started.fetch_add(1, Relaxed);
     let Ok(budget) = u32::try_from(budget) else {
         return 0;
     };
@@ -194,7 +219,7 @@ unsafe extern "C" fn poll(napi: *mut bindings::napi_struct, budget: c_int) -> c_
     while done < work {
         let n = (work - done).min(MAX_ROUND as u32);
         // The tag tells this poll's buffers from those of other contexts.
-        core.cache_round(Context::Napi, bh, n as usize, 0x4e00_0000 | done);
+        core.round_in_bh(Context::Napi, bh, n as usize, 0x4e00_0000 | done);
         done += n;
     }
     slot.pending.fetch_sub(work, Relaxed);

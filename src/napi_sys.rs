@@ -94,4 +94,13 @@ extern "C" {
     ///
     /// `dev` must be live; process context.
     pub(crate) fn bhlock_netdev_set_threaded(dev: *mut net_device, threaded: bool) -> c_int;
+
+    /// Binds `napi`'s NAPI thread to `cpu` and makes it `SCHED_FIFO` (`sched_set_fifo_low()`).
+    /// Fails with `-ENOENT` when `napi` has no thread.
+    ///
+    /// # Safety
+    ///
+    /// `napi` must come from [`bhlock_napi_add`] and not be deleted; `cpu` must be a possible
+    /// CPU; process context.
+    pub(crate) fn bhlock_napi_thread_pin_fifo(napi: *mut napi_struct, cpu: c_int) -> c_int;
 }

@@ -32,6 +32,8 @@ pub(crate) struct Params {
     pub(crate) unlock_irq_in_hardirq: bool,
     /// Negative control of the lock itself: the cache users skip the nested-BH lock.
     pub(crate) busted: bool,
+    /// The scenario to run at load: 1-based index into the table, -1 all but splats, 0 none.
+    pub(crate) scenario: i32,
 }
 
 /// Fails with `EINVAL` and a `pr_err` naming `name` and its range unless `value` is in it.
@@ -65,6 +67,7 @@ impl Params {
             irqs_on_in_hardirq: mp::irqs_on_in_hardirq.value(),
             unlock_irq_in_hardirq: mp::unlock_irq_in_hardirq.value(),
             busted: mp::busted.value(),
+            scenario: mp::scenario.value(),
         };
         in_range("duration", p.duration, 0, 86400)?;
         in_range("interval_us", p.interval_us, 50, 1_000_000)?;
@@ -72,6 +75,12 @@ impl Params {
         in_range("napi_budget", p.napi_budget, 1, 64)?;
         in_range("nr_threads", p.nr_threads, -1, 256)?;
         in_range("stat_interval", p.stat_interval, 0, 3600)?;
+        in_range(
+            "scenario",
+            p.scenario,
+            -1,
+            crate::scenario::SCENARIOS.len() as i64,
+        )?;
         Ok(p)
     }
 
@@ -97,7 +106,7 @@ impl fmt::Display for Params {
             f,
             "duration={} interval_us={} napi_budget={} threaded={} nr_threads={} \
              stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={} \
-             unlock_irq_in_hardirq={} busted={}",
+             unlock_irq_in_hardirq={} busted={} scenario={}",
             self.duration,
             self.interval_us,
             self.napi_budget,
@@ -109,6 +118,7 @@ impl fmt::Display for Params {
             u8::from(self.irqs_on_in_hardirq),
             u8::from(self.unlock_irq_in_hardirq),
             u8::from(self.busted),
+            self.scenario,
         )
     }
 }

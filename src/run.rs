@@ -35,6 +35,7 @@ use crate::{
     selfcheck::Baseline,
     soft_timer::SoftTick,
     stats::{Context, CONTEXTS},
+    workload::{Plan, Workload},
 };
 
 /// Everything that generates work; dropped field by field in this order, which is the
@@ -95,26 +96,38 @@ where
 }
 
 impl Run {
-    /// Starts run number `id` with `params` on every online CPU.
-    pub(crate) fn start(id: u32, params: Params) -> Result<Self> {
+    /// Starts run number `id` with `params` on every online CPU, with the contexts and the
+    /// workload of `plan`.
+    pub(crate) fn start(id: u32, params: Params, plan: Plan) -> Result<Self> {
         let baseline = Baseline::now();
-        let core = Arc::new(Core::new(params)?, GFP_KERNEL)?;
+        let core = Arc::new(Core::new(params, plan)?, GFP_KERNEL)?;
         let napi = NapiConsumer::new(&core)?;
         let napi_on = napi.enable();
+        if plan.workload == Workload::HoldForWaiter {
+            napi.pin_threads_fifo()?;
+        }
         let cpus = online_cpus()?;
 
         let mut hard = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
         let mut soft = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
         for &cpu in cpus.iter() {
-            let tick = HardTick::new(cpu, &core, &napi)?;
-            let interval = tick.interval();
-            hard.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
-            let tick = SoftTick::new(cpu, &core)?;
-            let interval = tick.interval();
-            soft.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
+            if plan.runs(Context::HardIrq) {
+                let tick = HardTick::new(cpu, &core, &napi)?;
+                let interval = tick.interval();
+                hard.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
+            }
+            if plan.runs(Context::SoftTimer) {
+                let tick = SoftTick::new(cpu, &core)?;
+                let interval = tick.interval();
+                soft.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
+            }
         }
-        let threads = params.threads(cpus.len() as u32);
-        let users = CacheUsers::start(&core, threads, &cpus)?;
+        let threads = if plan.runs(Context::Threads) {
+            params.threads(cpus.len() as u32)
+        } else {
+            0
+        };
+        let users = CacheUsers::start(&core, &napi, threads, &cpus)?;
 
         pr_info!(
             "run {}: started on {} CPUs: napi {}, {} hard and {} soft timers every {} us, {} cache-user threads\n",
@@ -177,6 +190,11 @@ impl Run {
         self.state.verdict.load(Relaxed) == FAILURE
     }
 
+    /// How many violations the run's checks counted.
+    pub(crate) fn violations(&self) -> u64 {
+        self.state.core.stats.total_violations()
+    }
+
     /// Ends the run now if it is still going, with its final report.
     pub(crate) fn stop(&self) {
         self.state.finish();
@@ -198,7 +216,7 @@ impl Drop for Run {
 
 impl RunState {
     fn enabled(&self, context: Context) -> bool {
-        context != Context::Threads || self.threads != 0
+        self.core.plan.runs(context) && (context != Context::Threads || self.threads != 0)
     }
 
     fn elapsed_s(&self) -> i64 {
@@ -278,6 +296,7 @@ impl RunState {
             return;
         };
         drop(workers);
+        self.core.final_checks();
         self.ended.store(true, Relaxed);
         let mut log = LogWriter::new();
         let (_, ok) = self.write_report(&mut log, "", None, true);

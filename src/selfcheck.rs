@@ -15,7 +15,7 @@ pub(crate) struct Baseline {
 }
 
 /// Whether a `WARN()` has tainted the kernel.
-fn warn_taint() -> bool {
+pub(crate) fn warn_taint() -> bool {
     // SAFETY: `test_taint` only reads the taint mask.
     unsafe { bindings::test_taint(bindings::TAINT_WARN) != 0 }
 }

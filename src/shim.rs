@@ -145,12 +145,16 @@ extern "C" {
     /// Must close a window opened by [`bhlock_local_irq_enable`].
     pub(crate) fn bhlock_local_irq_disable();
 
-    /// `raw_spin_lock_init(lock)`.
+    /// `raw_spin_lock_init(lock)` with the lockdep class `key` and `name`.
     ///
     /// # Safety
     ///
-    /// `lock` must be valid for writes and not in use.
-    pub(crate) fn bhlock_raw_spin_lock_init(lock: *mut bindings::raw_spinlock);
+    /// `lock` must be valid for writes and not in use; `name` and `key` must outlive it.
+    pub(crate) fn bhlock_raw_spin_lock_init(
+        lock: *mut bindings::raw_spinlock,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
 
     /// `raw_spin_lock(lock)`.
     ///
@@ -173,6 +177,40 @@ extern "C" {
     /// The caller must hold `lock`; only for the negative control, which disables interrupts
     /// again with [`bhlock_local_irq_disable`] before it returns.
     pub(crate) fn bhlock_raw_spin_unlock_irq(lock: *mut bindings::raw_spinlock);
+
+    /// `spin_lock_init(lock)` with the lockdep class `key` and `name`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be valid for writes and not in use; `name` and `key` must outlive it.
+    pub(crate) fn bhlock_spin_lock_init(
+        lock: *mut bindings::spinlock_t,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
+
+    /// `spin_lock_bh(lock)`: disables BH, then takes the lock.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be initialised; the caller must release it with [`bhlock_spin_unlock_bh`]
+    /// in the same task, in a context where BH may be disabled.
+    pub(crate) fn bhlock_spin_lock_bh(lock: *mut bindings::spinlock_t);
+
+    /// `spin_unlock_bh(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `lock` through [`bhlock_spin_lock_bh`], and nothing that relies on
+    /// its BH section may outlive this call.
+    pub(crate) fn bhlock_spin_unlock_bh(lock: *mut bindings::spinlock_t);
+
+    /// Whether priority inheritance has boosted the current task above its own priority.
+    ///
+    /// # Safety
+    ///
+    /// Always safe to call; `unsafe` only because it is a foreign function.
+    pub(crate) fn bhlock_current_boosted() -> bool;
 
     /// `lockdep_init_map(map, name, key, 0)`.
     ///

@@ -75,7 +75,7 @@ impl SoftTick {
         // SAFETY: A SOFT hrtimer callback runs in HRTIMER_SOFTIRQ (checked just above), so BH
         // stays disabled until it returns, and it is not hard-irq.
         let bh: &mut BhDisabled = unsafe { BhDisabled::assume_disabled() };
-        self.core.cache_round(
+        self.core.round_in_bh(
             Context::SoftTimer,
             bh,
             ITEMS_PER_TICK,

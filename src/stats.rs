@@ -74,9 +74,14 @@ pub(crate) enum Violation {
     IrqWindow,
     /// A process-context thread could not disable BH.
     BhDisableRefused,
+    /// A guard was still held after an early return (`?`) that should have dropped it.
+    GuardNotReleased,
+    /// PREEMPT_RT without the BH lock, and no holder of the cache was seen boosted by a
+    /// NAPI thread waiting for it.
+    NoBoostedWaiter,
 }
 
-const NR_VIOLATIONS: usize = 16;
+const NR_VIOLATIONS: usize = 18;
 
 impl Violation {
     fn index(self) -> usize {
@@ -97,6 +102,8 @@ impl Violation {
             Self::LockdepIrqsOnAfterRelease => 13,
             Self::IrqWindow => 14,
             Self::BhDisableRefused => 15,
+            Self::GuardNotReleased => 16,
+            Self::NoBoostedWaiter => 17,
         }
     }
 
@@ -115,6 +122,8 @@ impl Violation {
             Self::LockdepIrqsOnAfterRelease => "lockdep_irqs_on_after_lock_release",
             Self::IrqWindow => "irq_window_in_hard_callback",
             Self::BhDisableRefused => "bh_disable_refused",
+            Self::GuardNotReleased => "guard_not_released",
+            Self::NoBoostedWaiter => "no_boosted_waiter",
         }
     }
 }
@@ -137,6 +146,8 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::LockdepIrqsOnAfterRelease,
     Violation::IrqWindow,
     Violation::BhDisableRefused,
+    Violation::GuardNotReleased,
+    Violation::NoBoostedWaiter,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.
@@ -160,9 +171,23 @@ pub(crate) enum Event {
     SoftInSoftirq = 7,
     /// Acquisitions that found another task holding this CPU's cache (PREEMPT_RT only).
     Contended = 8,
+    /// Two nested-BH guards taken and released in LIFO order.
+    LifoPairs = 9,
+    /// Releases of a lock that was not the innermost one held.
+    NonLifoReleases = 10,
+    /// Cache rounds inside `spin_lock_bh()`.
+    SpinLockBhSections = 11,
+    /// Sections that took the cache at `local_bh_disable()` depth 2 and then 1.
+    Depth2Sections = 12,
+    /// Returns through `?` with two guards held.
+    EarlyReturns = 13,
+    /// Holds of the cache during which this CPU's NAPI poll started (and so waited).
+    WaiterSeen = 14,
+    /// Holds of the cache that ended with the holder boosted by priority inheritance.
+    HolderBoosted = 15,
 }
 
-const NR_EVENTS: usize = 9;
+const NR_EVENTS: usize = 16;
 
 const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::NapiSoftirqPolls, "napi_softirq_polls"),
@@ -174,6 +199,13 @@ const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::DetectorRuns, "detector_runs"),
     (Event::SoftInSoftirq, "soft_in_softirq"),
     (Event::Contended, "contended"),
+    (Event::LifoPairs, "lifo_pairs"),
+    (Event::NonLifoReleases, "non_lifo_releases"),
+    (Event::SpinLockBhSections, "spin_lock_bh_sections"),
+    (Event::Depth2Sections, "bh_depth2_sections"),
+    (Event::EarlyReturns, "early_returns"),
+    (Event::WaiterSeen, "waiter_seen"),
+    (Event::HolderBoosted, "holder_boosted"),
 ];
 
 /// How many violations are logged one by one before the rest are only counted.
@@ -272,7 +304,7 @@ impl Stats {
         self.violations[what.index()].load(Relaxed)
     }
 
-    fn total_violations(&self) -> u64 {
+    pub(crate) fn total_violations(&self) -> u64 {
         self.violations.iter().map(|v| v.load(Relaxed)).sum()
     }
 
@@ -338,7 +370,11 @@ impl Stats {
     pub(crate) fn write_events(&self, f: &mut impl fmt::Write, prefix: &str) -> fmt::Result {
         write!(f, "{prefix}events:")?;
         for (event, name) in EVENTS {
-            write!(f, " {name}={}", self.event_count(event))?;
+            let n = self.event_count(event);
+            // The workload events only where their workload ran, to keep the line short.
+            if n != 0 || (event as usize) < Event::LifoPairs as usize {
+                write!(f, " {name}={n}")?;
+            }
         }
         writeln!(f)
     }

@@ -190,4 +190,21 @@ mod kunit {
         assert_eq!(cache.round(1, 7), Err(CacheFault::CountMismatch));
         Ok(())
     }
+
+    #[test]
+    fn scenario_table_is_consistent() {
+        use crate::scenario::{Expect, SCENARIOS};
+        for (i, s) in SCENARIOS.iter().enumerate() {
+            // Names are what `scenario NAME` and the selftests select by.
+            assert!(SCENARIOS[..i].iter().all(|t| t.name != s.name));
+            for e in s.expect.iter() {
+                match e {
+                    // A splat case that expects no report could never fail as "unexpected
+                    // success"; a clean case that expects one belongs with the splats.
+                    Expect::Splat { reports, .. } => assert!(s.splat && !reports.is_empty()),
+                    Expect::Clean | Expect::Caught => assert!(!s.splat),
+                }
+            }
+        }
+    }
 }
