@@ -13,10 +13,11 @@
 #
 # Variables: KDIR (your own kernel build tree), KSRC (your own 7.3 source tree),
 # KERNEL (nort|rt|rt-bhlock, default nort), BHLOCK_CACHE, BHLOCK_RESULTS,
-# BHLOCK_ARGS (module parameters for the test run), BHLOCK_KERNELS_ONLY (a subset for check).
+# BHLOCK_ARGS (module parameters for the test run), BHLOCK_KERNELS_ONLY (a subset for check),
+# SCENARIOS (a subset of the scenario table for check).
 
 KERNEL ?= nort
-export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_KERNELS_ONLY
+export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_KERNELS_ONLY SCENARIOS
 
 .PHONY: all module run check kernels setup clean
 

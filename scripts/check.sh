@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # check.sh: the test matrix behind `make check`.
 #
-# For every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS_ONLY="rt" picks a subset):
+# For every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS_ONLY="rt" picks a subset,
+# SCENARIOS="abba lifo_napi" a subset of the scenario table):
 # build it (or take it from the cache), build bhlock.ko against it with no warnings, then boot
 # it under virtme-ng once per boot plan below, running a kselftest script inside. Every
 # result is a KTAP line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and
@@ -47,17 +48,31 @@ import_ktap() {
 	done <"$1"
 }
 
-# The boots of one kernel: name, then the kselftest script and its arguments. A negative
-# control needs a boot of its own (WARN_ON_ONCE() and lockdep report only once) and names
-# the console report it must cause.
+# The boots of one kernel: a name, then the kselftest scripts it runs, one after the other,
+# separated by ";". Everything expected clean shares one boot, as kselftest's run_tests would
+# run it. An expected-splat case needs a boot of its own (lockdep and WARN_ON_ONCE() report
+# only once); its guest writes the reports it expects to a file that the console scan then
+# allows.
 selftests=$BHLOCK_ROOT/selftests/bhlock
-boots=(
-	"selftest|bhlock.sh"
-	"torture|torture.sh"
-	"negative|negative.sh lock_with_bh_enabled"
-	"negative-irq-window|negative.sh irqs_on_in_hardirq"
-	"negative-unlock-irq|negative.sh unlock_irq_in_hardirq"
-)
+splats=(bh_enabled hardirq abba unlock_not_held irqs_on_in_hardirq unlock_irq_in_hardirq)
+boots=("clean|bhlock.sh; torture.sh; scenario.sh")
+for s in "${splats[@]}"; do
+	# SCENARIOS="a b" runs only those cases, and only the splat boots among them.
+	if [ -z "${SCENARIOS:-}" ] || grep -qw -- "$s" <<<"$SCENARIOS"; then
+		boots+=("splat-$s|scenario.sh splat $s")
+	fi
+done
+
+# guest_command "A; B ARG": the shell command that runs each script in the guest and fails if
+# any of them does.
+guest_command() {
+	local cmd="cd '$selftests' && rc=0" part
+	IFS=';' read -ra parts <<<"$1"
+	for part in "${parts[@]}"; do
+		cmd+="; ./${part# } || rc=1"
+	done
+	echo "$cmd; exit \$rc"
+}
 
 start=$SECONDS
 echo "TAP version 13" >"$all_ktap"
@@ -82,14 +97,11 @@ for k in "${kernels[@]}"; do
 
 	for b in "${boots[@]}"; do
 		IFS='|' read -r boot script <<<"$b"
-		expect_args=()
-		case $script in
-		negative.sh\ *) expect_args=(--expect "$("$selftests/negative.sh" --expect "${script#* }")");;
-		esac
-		# shellcheck disable=SC2086 # $script is a command with its arguments.
-		"$BHLOCK_ROOT/scripts/vng-run.sh" "${expect_args[@]}" "$kdir" "$out/$boot.console.log" -- \
+		expect_file=$out/$boot.expect
+		"$BHLOCK_ROOT/scripts/vng-run.sh" --expect-file "$expect_file" "$kdir" "$out/$boot.console.log" -- \
 			env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" BHLOCK_ARGS="${BHLOCK_ARGS:-}" \
-			"$selftests/"$script >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
+			SCENARIOS="${SCENARIOS:-}" BHLOCK_EXPECT_FILE="$expect_file" \
+			bash -c "$(guest_command "$script")" >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
 		vm_status=$?
 		import_ktap "$out/$boot.ktap"
 		if [ $vm_status -eq 0 ]; then

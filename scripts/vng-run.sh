@@ -16,13 +16,18 @@
 # Options:
 #   --expect ERE   a badness line matching ERE is expected (a negative control); the Call
 #                  Trace that follows it is part of it.
+#   --expect-file F  the same, one ERE per line, read from F after the guest has run: for a
+#                  guest that learns what it expects from the module (selftests/bhlock/
+#                  scenario.sh splat).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 expect=
+expect_file=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--expect) expect=$2; shift 2;;
+	--expect-file) expect_file=$2; rm -f "$expect_file"; shift 2;;
 	--) shift; break;;
 	-*) die "vng-run.sh: unknown option $1";;
 	*) break;;
@@ -103,6 +108,10 @@ else
 	case "$uname_v" in *PREEMPT_RT*) have_rt=yes;; esac
 	[ "$have_rt" = "$want_rt" ] ||
 		complain "uname -v is '$uname_v': PREEMPT_RT expected: $want_rt"
+fi
+
+if [ -n "$expect_file" ] && [ -s "$expect_file" ]; then
+	expect=$( (echo "$expect"; cat "$expect_file") | grep -v '^$' | paste -sd'|')
 fi
 
 # Report lines: a banner starts a report; a Call Trace belongs to the report before it until

@@ -50,8 +50,15 @@ ktap_skip_all() {
 	exit $KSFT_SKIP
 }
 
+# ktap_diag LINES...: each line of each argument as a "# " diagnostic. Builtins only: under
+# TCG a fork costs a lot, and diagnostics are printed often.
 ktap_diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
+	local arg line
+	for arg in "$@"; do
+		while IFS= read -r line; do
+			echo "# $line"
+		done <<<"$arg"
+	done
 }
 
 ktap_finished() {

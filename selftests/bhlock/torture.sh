@@ -81,7 +81,7 @@ bhlock_kthreads() {
 
 # --- The control surface: parameters. --------------------------------------------------
 params="duration interval_us napi_budget threaded nr_threads stat_interval verbose \
-lock_with_bh_enabled irqs_on_in_hardirq unlock_irq_in_hardirq busted"
+lock_with_bh_enabled irqs_on_in_hardirq unlock_irq_in_hardirq busted scenario"
 missing=
 for p in $params; do
 	modinfo -p "$ko" | grep -q "^$p:" || missing="$missing $p"
@@ -90,7 +90,7 @@ check control.modinfo_lists_parameters "$([ -z "$missing" ]; echo $?)" "missing:
 
 # name=value pairs that are out of range, and the parameter each must be refused for.
 for bad in duration=86401 interval_us=49 interval_us=1000001 napi_budget=0 napi_budget=65 \
-	nr_threads=-2 nr_threads=257 stat_interval=3601; do
+	nr_threads=-2 nr_threads=257 stat_interval=3601 scenario=-2 scenario=17; do
 	p=${bad%%=*}
 	set_marker
 	if insmod "$ko" "$bad" 2>/dev/null; then
@@ -217,28 +217,5 @@ check control.rmmod_mid_run "$([ "$r" -eq 0 ] && [ -z "$left" ] && [ ! -e "$debu
 	"rmmod status $r, threads left: ${left:-none}" "$(grep "$mod: .*End of test" <<<"$log")"
 insmod "$ko" && rmmod "$mod"
 check control.reload_after_rmmod "$?"
-
-# --- busted: the same run without the nested-BH lock. -------------------------------------------
-# Only PREEMPT_RT without PREEMPT_RT_NEEDS_BH_LOCK lets two BH sections of one CPU interleave,
-# so only there must the cache checks catch the race; elsewhere BH serialisation still
-# protects the cache and the run must stay clean. This is why local_lock_nested_bh() exists.
-set_marker
-insmod "$ko" busted=1 duration=10
-wait_for_log "$mod: run 1: End of test: " 70
-save_stats
-rmmod "$mod"
-log=$(log_since_marker)
-faults=$(grep '^violations:' <<<"$stats" | grep -o ' cache_[a-z_]*=[0-9]*' | cut -d= -f2 |
-	awk '{ n += $1 } END { print n + 0 }')
-if grep -q "(kernel: preempt_rt=1 needs_bh_lock=0 " <<<"$log"; then
-	expect="cache faults caught"
-	grep -q "$mod: run 1: End of test: FAILURE" <<<"$log" && [ "$faults" -gt 0 ]
-else
-	expect="no cache fault (BH sections serialised)"
-	grep -q "$mod: run 1: End of test: SUCCESS" <<<"$log" && [ "$faults" -eq 0 ]
-fi
-check race.busted_without_lock "$?" "expected: $expect; cache faults: $faults" "$stats"
-ktap_diag "busted run: expected $expect; cache faults $faults;" \
-	"$(grep -E '^(first cache fault|violations:)' <<<"$stats")"
 
 ktap_finished
