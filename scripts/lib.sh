@@ -27,5 +27,9 @@ kmake_args=(LLVM="$LLVM" RUSTC="$RUSTC" BINDGEN="$BINDGEN")
 # The kernels of the test matrix, in the order `make check` runs them.
 BHLOCK_KERNELS=(nort rt rt-bhlock)
 
+# The built kernel each one may start from, if it is cached (build-kernel.sh): rt-bhlock is
+# rt plus one option.
+declare -A BHLOCK_KERNEL_SEED=([rt-bhlock]=rt)
+
 log() { printf 'bhlock: %s\n' "$*" >&2; }
 die() { printf 'bhlock: error: %s\n' "$*" >&2; exit 1; }
