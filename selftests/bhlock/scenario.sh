@@ -34,18 +34,7 @@ debugfs=/sys/kernel/debug/bhlock
 banner_re='^(\[ )?(WARNING|BUG|INFO): |^Oops|^Kernel panic|^general protection fault|^UBSAN: |^KASAN: '
 
 # The per-case work below reads the log once and otherwise uses shell builtins: on rt-bhlock
-# under TCG a fork costs a lot, and a case used to spend 15 s in greps.
-
-# read_state: sets $dl (debug_locks, from /proc/lockdep_stats) and $tw (the W taint bit).
-read_state() {
-	local key value taint
-	dl=
-	while read -r key value; do
-		[ "$key" = debug_locks: ] && dl=$value && break
-	done </proc/lockdep_stats
-	read -r taint </proc/sys/kernel/tainted
-	tw=$(((taint >> 9) & 1))
-}
+# under TCG every program started costs a lot, and a case used to spend 15 s in greps.
 
 # split FIELD: sets the array $parts to a table field's patterns (";;"-joined, "-" for none).
 split() {
@@ -63,16 +52,15 @@ split() {
 # KTAP line.
 judge() {
 	local name=$1 class=$2 expect=$3 lockdep=$4 taint=$5 detects=$6 reports=$7 allowed=$8
-	local marker dl tw dl0 tw0 log line text module=none detected=? re matched
+	local dl0 tw0 dl tw log line text module=none detected=? re matched
 	local banners=() run=() why=() required=() permitted=() missing=() unexpected=()
-	marker="$mod-scenario-$$-${EPOCHREALTIME/./}"
-	echo "$marker" >/dev/kmsg
-	read_state
-	dl0=$dl tw0=$tw
+	set_marker
+	dl0=$(debug_locks) tw0=$(taint_w)
 	echo "scenario $name" >"$debugfs/control"
-	read_state
-	# sed, not ${log#*"$marker"}: on the whole log that expansion takes seconds under TCG.
-	log=$(dmesg | sed -n "/$marker/,\$p")
+	dl=$(debug_locks) tw=$(taint_w)
+	# The log since the marker once, with sed: ${log#*"$marker"} on the whole log took
+	# seconds under TCG.
+	log=$(log_since_marker)
 
 	# The module's verdict, the report banners and the run's report, from the log.
 	while IFS= read -r line; do
