@@ -12,6 +12,9 @@
 
 use kernel::{debugfs::Scope, prelude::*};
 
+mod bench;
+mod bench_latency;
+mod bench_ref;
 pub mod bh;
 mod cache_users;
 mod control;
@@ -86,6 +89,18 @@ module! {
             default: 0,
             description: "Scenario to run at load: N runs the Nth line of /sys/kernel/debug/bhlock/scenarios, -1 every case that is not a splat, 0 none",
         },
+        bench: bool {
+            default: false,
+            description: "Run the benchmarks at load and print their figures (see scripts/bench.sh); not a test",
+        },
+        bench_loops: u32 {
+            default: 20000,
+            description: "Lock/unlock iterations per benchmark repetition, 1000..=10000000 (NAPI: a sixteenth as many polls)",
+        },
+        bench_seconds: u32 {
+            default: 5,
+            description: "Seconds the hard-irq timer latency benchmark runs, 1..=600, at the period interval_us",
+        },
         busted: bool {
             default: false,
             description: "Negative control of the lock itself: every context touches the per-CPU cache without the nested-BH lock (on PREEMPT_RT without the BH lock the cache checks must catch the race)",
@@ -120,6 +135,9 @@ impl kernel::Module for Bhlock {
                 false
             }
         };
+        if params.bench {
+            bench::run(&params)?;
+        }
         let control = KBox::pin_init(control::Control::create(params), GFP_KERNEL)?;
         match params.scenario {
             0 => {}

@@ -34,6 +34,9 @@ pub(crate) struct Params {
     pub(crate) busted: bool,
     /// The scenario to run at load: 1-based index into the table, -1 all but splats, 0 none.
     pub(crate) scenario: i32,
+    pub(crate) bench: bool,
+    pub(crate) bench_loops: u32,
+    pub(crate) bench_seconds: u32,
 }
 
 /// Fails with `EINVAL` and a `pr_err` naming `name` and its range unless `value` is in it.
@@ -68,6 +71,9 @@ impl Params {
             unlock_irq_in_hardirq: mp::unlock_irq_in_hardirq.value(),
             busted: mp::busted.value(),
             scenario: mp::scenario.value(),
+            bench: mp::bench.value(),
+            bench_loops: mp::bench_loops.value(),
+            bench_seconds: mp::bench_seconds.value(),
         };
         in_range("duration", p.duration, 0, 86400)?;
         in_range("interval_us", p.interval_us, 50, 1_000_000)?;
@@ -75,6 +81,8 @@ impl Params {
         in_range("napi_budget", p.napi_budget, 1, 64)?;
         in_range("nr_threads", p.nr_threads, -1, 256)?;
         in_range("stat_interval", p.stat_interval, 0, 3600)?;
+        in_range("bench_loops", p.bench_loops, 1000, 10_000_000)?;
+        in_range("bench_seconds", p.bench_seconds, 1, 600)?;
         in_range(
             "scenario",
             p.scenario,
@@ -106,7 +114,8 @@ impl fmt::Display for Params {
             f,
             "duration={} interval_us={} napi_budget={} threaded={} nr_threads={} \
              stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={} \
-             unlock_irq_in_hardirq={} busted={} scenario={}",
+             unlock_irq_in_hardirq={} busted={} scenario={} bench={} bench_loops={} \
+             bench_seconds={}",
             self.duration,
             self.interval_us,
             self.napi_budget,
@@ -119,6 +128,9 @@ impl fmt::Display for Params {
             u8::from(self.unlock_irq_in_hardirq),
             u8::from(self.busted),
             self.scenario,
+            u8::from(self.bench),
+            self.bench_loops,
+            self.bench_seconds,
         )
     }
 }

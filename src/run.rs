@@ -75,7 +75,7 @@ pub(crate) struct Run {
 }
 
 /// The online CPUs now.
-fn online_cpus() -> Result<KVec<CpuId>> {
+pub(crate) fn online_cpus() -> Result<KVec<CpuId>> {
     // SAFETY: `__cpu_online_mask` is a valid cpumask for the life of the kernel.
     let mask = unsafe { Cpumask::from_raw(&raw const bindings::__cpu_online_mask) };
     let mut cpus = KVec::new();
@@ -86,7 +86,7 @@ fn online_cpus() -> Result<KVec<CpuId>> {
 }
 
 /// Starts `timer` on `cpu`, pinned there: the start runs on that CPU.
-fn start_pinned<T>(cpu: CpuId, timer: T, expires: Delta) -> Result<T::TimerHandle>
+pub(crate) fn start_pinned<T>(cpu: CpuId, timer: T, expires: Delta) -> Result<T::TimerHandle>
 where
     T: HrTimerPointer<TimerMode: kernel::time::hrtimer::HrTimerMode<Expires = Delta>>,
 {
