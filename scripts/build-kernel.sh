@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# build-kernel.sh NAME: prints the build directory of test kernel NAME (nort, rt, rt-bhlock),
-# building it first unless the cache already holds one for the same source version, config
+# build-kernel.sh NAME: prints the build directory of kernel NAME (nort, rt, rt-bhlock, or the
+# benchmark kernel perf), building it first unless the cache already holds one for the same source version, config
 # fragments and toolchain.
 #
-# The kernel is tinyconfig plus configs/base.config, configs/lockdep.config and
-# configs/NAME.config. After olddefconfig every fragment line is checked against the final
+# The kernel is tinyconfig plus configs/base.config, configs/lockdep.config (except for the
+# kernels in BHLOCK_KERNELS_NO_LOCKDEP) and configs/NAME.config. After olddefconfig every fragment line is checked against the final
 # .config: a dependency that silently dropped an option would otherwise give a kernel that
 # tests something else.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: build-kernel.sh NAME}
-frags=("$BHLOCK_ROOT/configs/base.config" "$BHLOCK_ROOT/configs/lockdep.config"
-       "$BHLOCK_ROOT/configs/$name.config")
-[ -f "${frags[2]}" ] || die "no config fragment configs/$name.config"
+# kernel_frags NAME: the config fragments of kernel NAME, in the order they are applied.
+kernel_frags() {
+	echo "$BHLOCK_ROOT/configs/base.config"
+	[[ " ${BHLOCK_KERNELS_NO_LOCKDEP[*]} " == *" $1 "* ]] ||
+		echo "$BHLOCK_ROOT/configs/lockdep.config"
+	echo "$BHLOCK_ROOT/configs/$1.config"
+}
+mapfile -t frags < <(kernel_frags "$name")
+[ -f "${frags[-1]}" ] || die "no config fragment configs/$name.config"
 
 ksrc=$("$BHLOCK_ROOT/scripts/kernel-source.sh")
 kver=$(make -s -C "$ksrc" kernelversion)
 # kernel_dir NAME: where test kernel NAME is cached, keyed by everything its build depends on.
 kernel_dir() {
-	local key
-	key=$( { echo "$kver" "${kmake_args[@]}"; cat "${frags[0]}" "${frags[1]}" \
-		"$BHLOCK_ROOT/configs/$1.config"; "$RUSTC" --version; "$BINDGEN" --version; } |
+	local key files
+	mapfile -t files < <(kernel_frags "$1")
+	key=$( { echo "$kver" "${kmake_args[@]}"; cat "${files[@]}"; "$RUSTC" --version; \
+		"$BINDGEN" --version; } |
 		sha256sum | cut -c1-12)
 	echo "$BHLOCK_CACHE/kernels/$1-$kver-$key"
 }

@@ -31,5 +31,9 @@ BHLOCK_KERNELS=(nort rt rt-bhlock)
 # rt plus one option.
 declare -A BHLOCK_KERNEL_SEED=([rt-bhlock]=rt)
 
+# The kernels built without configs/lockdep.config: perf, which only `make bench` builds and
+# boots, so that the benchmark figures exist without lockdep's cost as well as with it.
+BHLOCK_KERNELS_NO_LOCKDEP=(perf)
+
 log() { printf 'bhlock: %s\n' "$*" >&2; }
 die() { printf 'bhlock: error: %s\n' "$*" >&2; exit 1; }
