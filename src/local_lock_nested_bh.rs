@@ -59,6 +59,14 @@ macro_rules! new_local_lock_nested_bh {
     };
 }
 
+/// Whether `local_lock_nested_bh()` compiles to nothing: on !PREEMPT_RT without
+/// `DEBUG_LOCK_ALLOC`, `local_lock_acquire()` and `local_lock_release()` are empty inlines and
+/// `lockdep_assert_in_softirq()` is empty too (`include/linux/local_lock_internal.h`). The guard
+/// then skips its calls into the shim, which would cost a call and a return each for nothing:
+/// disabled bottom halves alone keep the other contexts of the CPU out, and the owner check
+/// below still refuses a second guard.
+const C_LOCK_IS_EMPTY: bool = !cfg!(CONFIG_PREEMPT_RT) && !cfg!(CONFIG_DEBUG_LOCK_ALLOC);
+
 /// The largest per-CPU allocation, `PCPU_MIN_UNIT_SIZE` in `include/linux/percpu.h` (a macro).
 const PCPU_MIN_UNIT_SIZE: usize = 32 << 10;
 
@@ -70,6 +78,17 @@ struct Slot<T> {
     /// for null, just before releasing it), read by the owner's re-entry check.
     owner: AtomicPtr<bindings::task_struct>,
     data: UnsafeCell<T>,
+}
+
+impl<T> Slot<T> {
+    /// The C lock. Not `self.lock.get()`: `Opaque::get()` is not `#[inline]`, and the call it
+    /// costs showed up on the guard's fast path (`make bench`).
+    #[inline]
+    fn lock_ptr(&self) -> *mut bindings::local_lock_t {
+        // `Opaque<T>` is `repr(transparent)` over `UnsafeCell<MaybeUninit<T>>`, so a pointer to
+        // it is a pointer to the `T` inside.
+        ptr::from_ref(&self.lock).cast_mut().cast()
+    }
 }
 
 /// A per-CPU `T`, each copy protected by its own CPU's `local_lock_t` in nested-BH mode.
@@ -196,9 +215,11 @@ impl<T> LocalLockNestedBh<T> {
         if slot.owner.load(Ordering::Relaxed) == me {
             return None;
         }
-        // SAFETY: The lock is initialised (type invariant), it is this CPU's copy, and BH stays
-        // disabled until the guard, which borrows the token, unlocks it.
-        unsafe { shim::bhlock_local_lock_nested_bh(slot.lock.get()) };
+        if !C_LOCK_IS_EMPTY {
+            // SAFETY: The lock is initialised (type invariant), it is this CPU's copy, and BH
+            // stays disabled until the guard, which borrows the token, unlocks it.
+            unsafe { shim::bhlock_local_lock_nested_bh(slot.lock_ptr()) };
+        }
         slot.owner.store(me, Ordering::Relaxed);
         // INVARIANT: This context holds the C lock and is recorded as the owner.
         Some(LocalLockNestedBhGuard {
@@ -243,7 +264,7 @@ impl<T> LocalLockNestedBh<T> {
         let slot = self.this_cpu_slot(bh);
         slot.owner.store(ptr::null_mut(), Ordering::Relaxed);
         // SAFETY: The caller holds the lock (or, in the splat case, deliberately does not).
-        unsafe { shim::bhlock_local_unlock_nested_bh(slot.lock.get()) };
+        unsafe { shim::bhlock_local_unlock_nested_bh(slot.lock_ptr()) };
     }
 
     /// Calls `f` on every possible CPU's copy of `T`, without locking.
@@ -317,7 +338,9 @@ impl<T> Drop for LocalLockNestedBhGuard<'_, T> {
     fn drop(&mut self) {
         // Clear the owner first: on PREEMPT_RT the next task may take the lock at once.
         self.slot.owner.store(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: This context holds the lock (type invariant), still with BH disabled.
-        unsafe { shim::bhlock_local_unlock_nested_bh(self.slot.lock.get()) };
+        if !C_LOCK_IS_EMPTY {
+            // SAFETY: This context holds the lock (type invariant), still with BH disabled.
+            unsafe { shim::bhlock_local_unlock_nested_bh(self.slot.lock_ptr()) };
+        }
     }
 }
