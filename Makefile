@@ -7,19 +7,24 @@
 #                         print its report
 #   make check            set up, then the whole matrix (nort, rt, rt-bhlock); ends with
 #                         "N passed, N failed"
+#   make bench            set up, then benchmark the Rust guard and consumer against C and time
+#                         the hard-irq timer on nort, rt, rt-bhlock and perf (nort without
+#                         lockdep, built only here); prints one table (not part of check)
 #   make kernels          build (or find cached) all three test kernels
 #   make setup            install the toolchain pieces that are missing
 #   make clean            remove build outputs and results from the tree (never the cache)
 #
 # Variables: KDIR (your own kernel build tree), KSRC (your own 7.3 source tree),
 # KERNEL (nort|rt|rt-bhlock, default nort), BHLOCK_CACHE, BHLOCK_RESULTS,
-# BHLOCK_ARGS (module parameters for the test run), BHLOCK_KERNELS_ONLY (a subset for check),
+# BHLOCK_ARGS (module parameters for the test run), BHLOCK_BENCH_ARGS (for bench),
+# BHLOCK_KERNELS_ONLY (a subset for check or bench),
 # SCENARIOS (a subset of the scenario table for check).
 
 KERNEL ?= nort
-export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_KERNELS_ONLY SCENARIOS
+export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
+	SCENARIOS
 
-.PHONY: all module run check kernels setup clean
+.PHONY: all module run check bench kernels setup clean
 
 all: module
 
@@ -34,6 +39,9 @@ run:
 
 check:
 	@scripts/setup.sh && scripts/check.sh
+
+bench:
+	@scripts/setup.sh && scripts/bench.sh
 
 kernels:
 	@scripts/setup.sh && for k in nort rt rt-bhlock; do scripts/build-kernel.sh $$k || exit; done

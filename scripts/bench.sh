@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# bench.sh: `make bench`. For every benchmark kernel (nort, rt, rt-bhlock and perf, which has
+# no lockdep and is built only here; BHLOCK_KERNELS_ONLY picks a subset), it builds the kernel
+# (or finds it cached) and the module, counts the instructions of the Rust guard's fast path
+# and of the C reference in the built .ko, boots the kernel once with `bhlock bench=1`, and
+# collects the module's `bench:` lines. Then it prints one table, also written to
+# $BHLOCK_RESULTS/bench/table.md.
+#
+# Figures, not a test: the exit status is 1 only if a figure is missing or not positive (or a
+# build or boot failed). BHLOCK_BENCH_ARGS adds module parameters (bench_loops=,
+# bench_seconds=, interval_us=).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]} perf}"
+out=$BHLOCK_RESULTS/bench
+rm -rf "$out"
+mkdir -p "$out"
+objdump=llvm-objdump${LLVM#-}
+[ "$LLVM" = 1 ] && objdump=llvm-objdump
+command -v "$objdump" >/dev/null || objdump=llvm-objdump-19
+bad=()
+
+# insns KO SYMBOL_ERE LISTING: the instructions of the function whose (mangled) name matches
+# SYMBOL_ERE, not counting alignment padding, and its calls out of the module (calls and tail
+# jumps: PLT32 relocations, cold paths included); the listing goes to LISTING.
+insns() {
+	"$objdump" -d --no-show-raw-insn -r "$1" |
+		awk -v sym="$2" '
+			/^[0-9a-f]+ <.*>:$/ { on = ($0 ~ "<" sym ">:$"); if (on) found++; next }
+			on && /^ +[0-9a-f]+:/ { print; if ($2 !~ /^(int3|nop[lw]?)$/) n++ }
+			on && /R_X86_64_/ { print; if (/R_X86_64_PLT32/) c++ }
+			END { if (found != 1) exit 1; printf "%d %d\n", n, c > "/dev/stderr" }' \
+		2>&1 >"$3" | tail -n 1
+}
+
+for k in "${kernels[@]}"; do
+	kout=$out/$k
+	mkdir -p "$kout"
+	if ! kdir=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k" 2>"$kout/kernel-build.log"); then
+		bad+=("$k: kernel build failed ($kout/kernel-build.log)")
+		continue
+	fi
+	if ! ko=$("$BHLOCK_ROOT/scripts/build-module.sh" "$kdir" "$kout/module" 2>"$kout/module-build.log"); then
+		bad+=("$k: module build failed ($kout/module-build.log)")
+		continue
+	fi
+	# The Rust fast path is bhlock_main::bench::lock_touch_unlock (v0-mangled), the C one
+	# bhlock_ref_lock_touch_unlock.
+	read -r rust_insns rust_calls < <(insns "$ko" '_R[A-Za-z0-9_]*5bench17lock_touch_unlock' "$kout/rust-fast-path.s")
+	read -r c_insns c_calls < <(insns "$ko" 'bhlock_ref_lock_touch_unlock' "$kout/c-fast-path.s")
+	echo "insns rust=${rust_insns:-0} c=${c_insns:-0} rust_calls=${rust_calls:-0} c_calls=${c_calls:-0}" >"$kout/insns.txt"
+	log "kernel $k: benchmarks (console: $kout/console.log)"
+	"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$kout/console.log" -- \
+		bash -c 'insmod "$0" bench=1 $1 && rmmod bhlock; dmesg | grep "bhlock: "' \
+		"$ko" "${BHLOCK_BENCH_ARGS:-}" >"$kout/bench.log" 2>"$kout/vng.log" ||
+		bad+=("$k: the boot failed ($kout/vng.log)")
+	grep -q "End of bench: SUCCESS" "$kout/bench.log" ||
+		bad+=("$k: no 'End of bench: SUCCESS' ($kout/bench.log)")
+	[ "${rust_insns:-0}" -gt 0 ] && [ "${c_insns:-0}" -gt 0 ] ||
+		bad+=("$k: no fast path in $ko")
+done
+
+# The machine the figures come from.
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+accel=TCG
+[ -n "${kdir:-}" ] && [ "$("$BHLOCK_ROOT/scripts/kvm-works.sh" "$kdir/arch/x86/boot/bzImage" 2>/dev/null)" = yes ] &&
+	accel=KVM
+
+awk -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v cpu="$cpu ($(nproc) CPUs)" -v accel="$accel" \
+	-v out="$out" -v kernels="${kernels[*]}" '
+function kv(line, key,   m) {
+	if (match(line, " " key "=[^ ]+")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
+	return "-"
+}
+function us(ns) { return ns == "-" ? "-" : sprintf("%.1f", ns / 1000) }
+BEGIN {
+	nk = split(kernels, ks, " ")
+	printf "bhlock bench, %s: %s, guests under QEMU %s, 2 vCPUs\n\n", date, cpu, accel
+	printf "| kernel | lockdep | lock, 1 BH: Rust ns | C ns | Rust/C (min-max) | lock, BH each: Rust ns | C ns | Rust/C (min-max) | fast path insns Rust/C (calls out) | NAPI Rust items/s | C items/s | Rust/C (min-max) | hard-irq timer late us min/avg/max |\n"
+	printf "|---|---|---:|---:|---|---:|---:|---|---|---:|---:|---|---|\n"
+	for (i = 1; i <= nk; i++) {
+		k = ks[i]; one = each = napi = ins = ""; lmin = ""; lmax = 0; lsum = 0; ln = 0
+		for (b in hist) delete hist[b]
+		f = out "/" k "/bench.log"
+		while ((getline line < f) > 0) {
+			if (line ~ /bench: lock_one_bh /) one = line
+			if (line ~ /bench: lock_each_bh /) each = line
+			if (line ~ /bench: napi /) napi = line
+			if (line ~ /Start of test:/) ld = (line ~ /prove_locking=1/) ? "yes" : "no"
+			if (line ~ /bench: latency /) {
+				s = kv(line, "samples"); ln += s; lsum += kv(line, "avg_ns") * s
+				if (lmin == "" || kv(line, "min_ns") + 0 < lmin) lmin = kv(line, "min_ns") + 0
+				if (kv(line, "max_ns") + 0 > lmax) lmax = kv(line, "max_ns") + 0
+				nb = split(kv(line, "hist_us"), hb, ",")
+				for (j = 1; j <= nb; j++) { split(hb[j], p, ":"); hist[j] += p[2]; hname[j] = p[1] }
+			}
+		}
+		close(f)
+		f = out "/" k "/insns.txt"; getline ins < f; close(f)
+		printf "| %s | %s | %s | %s | %s (%s-%s) | %s | %s | %s (%s-%s) | %s/%s (%s/%s) | %s | %s | %s (%s-%s) | %s/%s/%s |\n", k, ld,
+			kv(one, "rust_ns_per_op"), kv(one, "c_ns_per_op"), kv(one, "ratio"), kv(one, "ratio_min"), kv(one, "ratio_max"),
+			kv(each, "rust_ns_per_op"), kv(each, "c_ns_per_op"), kv(each, "ratio"), kv(each, "ratio_min"), kv(each, "ratio_max"),
+			kv(" " ins, "rust"), kv(" " ins, "c"), kv(" " ins, "rust_calls"), kv(" " ins, "c_calls"),
+			kv(napi, "rust_items_per_s"), kv(napi, "c_items_per_s"), kv(napi, "ratio"), kv(napi, "ratio_min"), kv(napi, "ratio_max"),
+			lmin == "" ? "-" : us(lmin), ln ? us(lsum / ln) : "-", ln ? us(lmax) : "-"
+		hrow[k] = ""
+		for (j = 1; j <= nb; j++) hrow[k] = hrow[k] " | " hist[j]
+		hsamples[k] = ln
+	}
+	printf "\nHard-irq timer lateness histogram (all CPUs; period from interval_us, default 1000 us):\n\n| kernel | samples"
+	for (j = 1; j <= nb; j++) printf " | %s us", hname[j]
+	printf " |\n|---|---:"
+	for (j = 1; j <= nb; j++) printf "|---:"
+	printf "|\n"
+	for (i = 1; i <= nk; i++) printf "| %s | %s%s |\n", ks[i], hsamples[ks[i]], hrow[ks[i]]
+}' | tee "$out/table.md"
+
+if [ ${#bad[@]} -gt 0 ]; then
+	printf 'bench: %s\n' "${bad[@]}" >&2
+	exit 1
+fi
+log "bench: table in $out/table.md; per kernel: bench.log, insns.txt, *-fast-path.s"
