@@ -36,6 +36,7 @@ mod soft_timer;
 mod splat;
 mod stats;
 mod tests;
+mod this_cpu;
 mod workload;
 
 module! {

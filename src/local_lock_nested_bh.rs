@@ -20,7 +20,7 @@
 //! that would deadlock). Each CPU's copy therefore records its owner task, and a second
 //! [`lock`](LocalLockNestedBh::lock) by the owner returns `None` instead of a second `&mut T`.
 
-use crate::{bh::BhDisabled, shim};
+use crate::{bh::BhDisabled, shim, this_cpu};
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
@@ -39,7 +39,6 @@ use kernel::{
     prelude::*,
     str::CStr,
     sync::LockClassKey,
-    task::Task,
     types::{NotThreadSafe, Opaque},
 };
 
@@ -191,7 +190,7 @@ impl<T> LocalLockNestedBh<T> {
     fn this_cpu_slot<'a>(&'a self, _bh: &'a BhDisabled) -> &'a Slot<T> {
         // SAFETY: `slots` is live; BH is disabled (the token's invariant), so this task stays
         // on this CPU for `'a` and the pointer stays this CPU's slot.
-        unsafe { &*shim::bhlock_this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() }
+        unsafe { &*this_cpu::this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() }
     }
 
     /// CPU `cpu`'s slot.
@@ -209,7 +208,7 @@ impl<T> LocalLockNestedBh<T> {
     #[inline]
     pub fn lock<'a>(&'a self, bh: &'a mut BhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
         let slot: &'a Slot<T> = self.this_cpu_slot(bh);
-        let me = Task::current_raw();
+        let me = this_cpu::current();
         // Only this task ever stores itself here, so a match means it holds the slot already,
         // and no other task can change the answer between this check and the store below.
         if slot.owner.load(Ordering::Relaxed) == me {
@@ -237,7 +236,7 @@ impl<T> LocalLockNestedBh<T> {
     #[inline]
     pub fn held_by_other_task(&self, bh: &BhDisabled) -> bool {
         let owner = self.this_cpu_slot(bh).owner.load(Ordering::Relaxed);
-        !owner.is_null() && owner != Task::current_raw()
+        !owner.is_null() && owner != this_cpu::current()
     }
 
     /// The local CPU's copy, without locking: only for bhlock's `busted` negative control,

@@ -40,6 +40,29 @@ mod kunit {
     }
 
     #[test]
+    fn this_cpu_reads_match_the_c_macros() -> Result {
+        // SAFETY: A power-of-two alignment; freed below.
+        let percpu = unsafe { crate::shim::bhlock_alloc_percpu(8, 8) };
+        if percpu.is_null() {
+            return Err(ENOMEM);
+        }
+        for cpu in possible_cpus().take(2) {
+            pin_to(Some(cpu))?;
+            let bh = LocalBhDisable::new()?;
+            // SAFETY: `percpu` is a live per-CPU allocation; BH is disabled, so both reads
+            // are of the same CPU.
+            let c = unsafe { crate::shim::bhlock_this_cpu_ptr(percpu) };
+            assert_eq!(crate::this_cpu::this_cpu_ptr(percpu), c);
+            assert_eq!(crate::this_cpu::current(), Task::current_raw());
+            drop(bh);
+        }
+        pin_to(None)?;
+        // SAFETY: Allocated above and no longer used.
+        unsafe { bindings::free_percpu(percpu) };
+        Ok(())
+    }
+
+    #[test]
     fn reentry_on_same_cpu_refused() -> Result {
         let lock = new_local_lock_nested_bh!(|_| Ok(0u32))?;
         let mut outer = LocalBhDisable::new()?;

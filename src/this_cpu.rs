@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `this_cpu_ptr()` and `current` for the guard's fast path.
+//!
+//! Both are C macros, which Rust reaches through a call: bhlock's shim for the first,
+//! `rust_helper_get_current` for the second (`CONFIG_RUST_INLINE_HELPERS` would inline the
+//! kernel's helpers, but not a module's shim). `make bench` showed those two calls to be most
+//! of what the guard costs where the C lock itself is empty. On x86-64 SMP each macro is one
+//! `%gs`-relative load of an exported per-CPU variable, so that is done inline here, as
+//! `arch/x86/include/asm/percpu.h` and `asm/current.h` do; every other configuration calls the
+//! shim and the helper as before. KUnit's `this_cpu_reads_match_the_c_macros` compares both
+//! ways.
+
+use kernel::{bindings, ffi::c_void};
+
+/// `this_cpu_ptr(ptr)` for a per-CPU pointer `ptr`.
+///
+/// The result is the copy of the CPU the caller runs on when it reads; it stays that CPU's
+/// copy only while the caller cannot migrate (BH or preemption disabled).
+#[inline(always)]
+pub(crate) fn this_cpu_ptr(ptr: *mut c_void) -> *mut c_void {
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    {
+        let offset: usize;
+        // SAFETY: `this_cpu_off` is an exported per-CPU `unsigned long` holding this CPU's
+        // per-CPU offset; a `%gs`-relative load reads this CPU's copy, exactly as
+        // `raw_cpu_read_long(this_cpu_off)` does in `arch_raw_cpu_ptr()`. It writes nothing.
+        unsafe {
+            core::arch::asm!(
+                "mov {offset}, qword ptr gs:[rip + {this_cpu_off}]",
+                offset = out(reg) offset,
+                this_cpu_off = sym bindings::this_cpu_off,
+                options(nostack, preserves_flags, readonly),
+            )
+        };
+        ptr.wrapping_byte_add(offset)
+    }
+    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    {
+        // SAFETY: Always safe to call; the pointer is only computed.
+        unsafe { crate::shim::bhlock_this_cpu_ptr(ptr) }
+    }
+}
+
+/// `current`: the task running this code.
+#[inline(always)]
+pub(crate) fn current() -> *mut bindings::task_struct {
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    {
+        let task: *mut bindings::task_struct;
+        // SAFETY: `current_task` is an exported per-CPU pointer to the task running on that CPU;
+        // a `%gs`-relative load reads it for the running task, as `get_current()` does. It
+        // writes nothing.
+        unsafe {
+            core::arch::asm!(
+                "mov {task}, qword ptr gs:[rip + {current_task}]",
+                task = out(reg) task,
+                current_task = sym bindings::current_task,
+                options(nostack, preserves_flags, readonly),
+            )
+        };
+        task
+    }
+    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    {
+        kernel::task::Task::current_raw()
+    }
+}
