@@ -81,7 +81,7 @@ BEGIN {
 	printf "| kernel | lockdep | lock, 1 BH: Rust ns | C ns | Rust/C (min-max) | lock, BH each: Rust ns | C ns | Rust/C (min-max) | fast path insns Rust/C (calls out) | NAPI Rust items/s | C items/s | Rust/C (min-max) | hard-irq timer late us min/avg/max |\n"
 	printf "|---|---|---:|---:|---|---:|---:|---|---|---:|---:|---|---|\n"
 	for (i = 1; i <= nk; i++) {
-		k = ks[i]; one = each = napi = ins = ""; lmin = ""; lmax = 0; lsum = 0; ln = 0
+		k = ks[i]; one = each = napi = ins = ""; ld = "-"; lmin = ""; lmax = 0; lsum = 0; ln = 0
 		for (b in hist) delete hist[b]
 		f = out "/" k "/bench.log"
 		while ((getline line < f) > 0) {

@@ -20,6 +20,9 @@ pub(crate) struct RefNapi {
     _opaque: [u8; 0],
 }
 
+// `lock_class_key` is only passed by pointer, but it is an empty struct without lockdep, and
+// the lint flags that.
+#[allow(improper_ctypes)]
 extern "C" {
     /// Allocates a zeroed counter for every possible CPU, each lock of class `key`.
     ///
