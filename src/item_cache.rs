@@ -101,8 +101,10 @@ impl ItemCache {
             return Err(CacheFault::CountOutOfRange);
         }
         let mut seen = 0u64;
-        for &index in &self.stack[..self.count] {
-            let index = usize::from(index);
+        // Indexed rather than `&self.stack[..self.count]`: the slice iterator's `into_iter()`
+        // is not inlined across crates and cost a call on every poll (`make bench`).
+        for i in 0..self.count {
+            let index = usize::from(self.stack[i]);
             if index >= CACHE_SIZE || seen & (1 << index) != 0 {
                 return Err(CacheFault::StackCorrupt);
             }
@@ -116,9 +118,8 @@ impl ItemCache {
             if buffer.canary != BUFFER_CANARY {
                 return Err(CacheFault::CanaryBroken);
             }
-            if buffer.owner == FREE {
-                free += 1;
-            }
+            // Branch-free: at most CACHE_SIZE, so the sum cannot wrap.
+            free = usize::wrapping_add(free, usize::from(buffer.owner == FREE));
         }
         if free != self.count {
             return Err(CacheFault::OwnedTwice);
