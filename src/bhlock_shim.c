@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Every function here exists only because what it calls is a macro or a static
- * inline in C, which bindgen cannot bind. Each is one call and nothing more;
- * the logic lives in Rust.
+ * inline in C, which bindgen cannot bind. Each is one call and nothing more
+ * (bar the context check folded into the BH disable); the logic lives in Rust.
  */
 #include <linux/bottom_half.h>
 #include <linux/hardirq.h>
@@ -16,24 +16,24 @@
 
 #include "bhlock_shim.h"
 
-/* local_bh_disable() and local_bh_enable() are static inlines. */
-void bhlock_local_bh_disable(void)
+/*
+ * local_bh_disable() and local_bh_enable() are static inlines. The disable is
+ * done only where the matching local_bh_enable() is allowed (it warns in
+ * hard-irq and with IRQs off; in_hardirq(), in_nmi() and irqs_disabled() are
+ * macros). The check and the disable are one call, not two: every BH section
+ * of the guard's users starts here (make bench).
+ */
+bool bhlock_local_bh_disable_if_allowed(void)
 {
+	if (in_hardirq() || in_nmi() || irqs_disabled())
+		return false;
 	local_bh_disable();
+	return true;
 }
 
 void bhlock_local_bh_enable(void)
 {
 	local_bh_enable();
-}
-
-/*
- * The contexts local_bh_enable() accepts (it warns in hard-irq and with IRQs
- * off); in_hardirq(), in_nmi() and irqs_disabled() are macros.
- */
-bool bhlock_bh_disable_allowed(void)
-{
-	return !in_hardirq() && !in_nmi() && !irqs_disabled();
 }
 
 /* A macro; the _func variant exists only on PREEMPT_RT with PROVE_LOCKING. */

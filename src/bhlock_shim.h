@@ -15,9 +15,8 @@ struct irq_work;
 struct lock_class_key;
 struct lockdep_map;
 
-void bhlock_local_bh_disable(void);
+bool bhlock_local_bh_disable_if_allowed(void);
 void bhlock_local_bh_enable(void);
-bool bhlock_bh_disable_allowed(void);
 void bhlock_lockdep_assert_in_softirq(void);
 
 void __percpu *bhlock_alloc_percpu(size_t size, size_t align);

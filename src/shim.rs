@@ -12,29 +12,22 @@ use kernel::ffi::{c_char, c_int, c_void};
 // `lockdep_map` and `task_struct`) and, depending on the config, finds empty structs there.
 #[allow(improper_ctypes)]
 extern "C" {
-    /// `local_bh_disable()`.
+    /// `local_bh_disable()`, if this context may disable and re-enable bottom halves (not
+    /// hard-irq, not NMI, interrupts on); returns whether it did.
     ///
     /// # Safety
     ///
-    /// The caller must be in a context where [`bhlock_bh_disable_allowed`] is true and must call
-    /// [`bhlock_local_bh_enable`] exactly once later, in the same task.
-    pub(crate) fn bhlock_local_bh_disable();
+    /// If it returns true, the caller must call [`bhlock_local_bh_enable`] exactly once later,
+    /// in the same task.
+    pub(crate) fn bhlock_local_bh_disable_if_allowed() -> bool;
 
     /// `local_bh_enable()`.
     ///
     /// # Safety
     ///
-    /// Must pair with an earlier [`bhlock_local_bh_disable`] of the same task, and nothing that
-    /// relies on that BH section may outlive this call.
+    /// Must pair with an earlier successful [`bhlock_local_bh_disable_if_allowed`] of the same
+    /// task, and nothing that relies on that BH section may outlive this call.
     pub(crate) fn bhlock_local_bh_enable();
-
-    /// Whether this context may disable and re-enable bottom halves: not hard-irq, not NMI,
-    /// interrupts on.
-    ///
-    /// # Safety
-    ///
-    /// Always safe to call; `unsafe` only because it is a foreign function.
-    pub(crate) fn bhlock_bh_disable_allowed() -> bool;
 
     /// `lockdep_assert_in_softirq()`: warns once unless BH is disabled or a softirq runs.
     ///
