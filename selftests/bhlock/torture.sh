@@ -81,7 +81,8 @@ bhlock_kthreads() {
 
 # --- The control surface: parameters. --------------------------------------------------
 params="duration interval_us napi_budget threaded nr_threads stat_interval verbose \
-lock_with_bh_enabled irqs_on_in_hardirq unlock_irq_in_hardirq busted scenario"
+lock_with_bh_enabled irqs_on_in_hardirq unlock_irq_in_hardirq busted scenario bench bench_loops \
+bench_seconds"
 missing=
 for p in $params; do
 	modinfo -p "$ko" | grep -q "^$p:" || missing="$missing $p"
@@ -90,7 +91,8 @@ check control.modinfo_lists_parameters "$([ -z "$missing" ]; echo $?)" "missing:
 
 # name=value pairs that are out of range, and the parameter each must be refused for.
 for bad in duration=86401 interval_us=49 interval_us=1000001 napi_budget=0 napi_budget=65 \
-	nr_threads=-2 nr_threads=257 stat_interval=3601 scenario=-2 scenario=17; do
+	nr_threads=-2 nr_threads=257 stat_interval=3601 scenario=-2 scenario=17 bench_loops=999 \
+	bench_loops=10000001 bench_seconds=0 bench_seconds=601; do
 	p=${bad%%=*}
 	set_marker
 	if insmod "$ko" "$bad" 2>/dev/null; then
