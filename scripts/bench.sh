@@ -17,9 +17,13 @@ read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]} perf}"
 out=$BHLOCK_RESULTS/bench
 rm -rf "$out"
 mkdir -p "$out"
-objdump=llvm-objdump${LLVM#-}
-[ "$LLVM" = 1 ] && objdump=llvm-objdump
-command -v "$objdump" >/dev/null || objdump=llvm-objdump-19
+# The objdump of the LLVM the module was built with, named as Kbuild names its tools.
+case $LLVM in
+-*) objdump=llvm-objdump$LLVM;;
+*/) objdump=${LLVM}llvm-objdump;;
+*) objdump=llvm-objdump;;
+esac
+command -v "$objdump" >/dev/null || die "bench: no $objdump (LLVM=$LLVM)"
 bad=()
 
 # insns KO SYMBOL_ERE LISTING: the instructions of the function whose (mangled) name matches
