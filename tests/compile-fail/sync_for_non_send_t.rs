@@ -10,6 +10,8 @@ mod bh;
 mod local_lock_nested_bh;
 #[path = "../../src/shim.rs"]
 mod shim;
+#[path = "../../src/this_cpu.rs"]
+mod this_cpu;
 
 use bh::{BhDisabled, LocalBhDisable};
 use kernel::prelude::*;
