@@ -99,6 +99,7 @@ struct ref_buffer {
 struct ref_cache {
 	u64 head_canary;
 	size_t count;
+	u64 rounds;
 	u8 stack[REF_CACHE_SIZE];
 	struct ref_buffer buffers[REF_CACHE_SIZE];
 	u64 tail_canary;
@@ -129,6 +130,7 @@ static void ref_cache_init(struct ref_cache *c)
 	c->head_canary = REF_HEAD_CANARY;
 	c->tail_canary = REF_TAIL_CANARY;
 	c->count = REF_CACHE_SIZE;
+	c->rounds = 0;
 	for (i = 0; i < REF_CACHE_SIZE; i++) {
 		c->stack[i] = i;
 		c->buffers[i].canary = REF_BUFFER_CANARY;
@@ -165,6 +167,7 @@ static bool ref_cache_ok(const struct ref_cache *c)
 /* ItemCache::round(): pop n, tag and write them, push them back in reverse. */
 static bool ref_cache_round(struct ref_cache *c, unsigned int n, u32 tag)
 {
+	u64 entered = c->rounds;
 	u8 held[REF_MAX_ROUND];
 	unsigned int taken = 0;
 	bool ok = true;
@@ -197,6 +200,8 @@ static bool ref_cache_round(struct ref_cache *c, unsigned int n, u32 tag)
 		}
 		c->stack[c->count++] = held[taken];
 	}
+	ok &= c->rounds == entered;
+	c->rounds = entered + 1;
 	return ok;
 }
 

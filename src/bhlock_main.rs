@@ -19,6 +19,7 @@ pub mod bh;
 mod cache_users;
 mod control;
 mod core_state;
+mod forced;
 mod hard_timer;
 mod item_cache;
 mod kthread;
@@ -37,6 +38,7 @@ mod splat;
 mod stats;
 mod tests;
 mod this_cpu;
+mod unlocked_cache;
 mod workload;
 
 module! {

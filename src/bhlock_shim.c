@@ -13,6 +13,7 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <uapi/linux/sched/types.h>
 
 #include "bhlock_shim.h"
 
@@ -200,6 +201,22 @@ void bhlock_spin_unlock_bh(spinlock_t *lock)
 bool bhlock_current_boosted(void)
 {
 	return current->prio < current->normal_prio;
+}
+
+/*
+ * SCHED_FIFO one above the threaded interrupt handlers (MAX_RT_PRIO / 2, as
+ * sched_set_fifo() gives): an interrupt thread that blocks on a lock of a
+ * lower thread boosts that one to its own priority, still below this.
+ * struct sched_attr (uapi) has no Rust binding.
+ */
+void bhlock_sched_set_fifo_above_irq_threads(struct task_struct *p)
+{
+	struct sched_attr attr = {
+		.sched_policy = SCHED_FIFO,
+		.sched_priority = MAX_RT_PRIO / 2 + 1,
+	};
+
+	WARN_ON_ONCE(sched_setattr_nocheck(p, &attr));
 }
 
 /* IRQ_WORK_INIT_HARD() is a macro; a HARD work runs in hard-irq on RT too. */

@@ -47,6 +47,7 @@ void bhlock_spin_lock_init(spinlock_t *lock, const char *name,
 void bhlock_spin_lock_bh(spinlock_t *lock);
 void bhlock_spin_unlock_bh(spinlock_t *lock);
 bool bhlock_current_boosted(void);
+void bhlock_sched_set_fifo_above_irq_threads(struct task_struct *p);
 
 void bhlock_lock_map_init(struct lockdep_map *map, const char *name,
 			  struct lock_class_key *key);

@@ -3,7 +3,7 @@
 //! What every context of a run shares: the parameters, the per-CPU cache behind its
 //! nested-BH lock, and the counters.
 
-use core::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering::Relaxed};
 use kernel::{
     prelude::*,
     time::{Instant, Monotonic},
@@ -11,11 +11,12 @@ use kernel::{
 
 use crate::{
     bh::BhDisabled,
-    item_cache::ItemCache,
+    item_cache::{CacheFault, ItemCache},
     local_lock_nested_bh::LocalLockNestedBh,
     new_local_lock_nested_bh,
     params::Params,
-    stats::{Context, Event, Stats, Violation},
+    stats::{Context, Event, Stats, Violation, CONTEXTS},
+    unlocked_cache::UnlockedCaches,
     workload::{Plan, WorkloadLocks},
 };
 
@@ -30,12 +31,19 @@ pub(crate) struct Core {
     /// Which contexts run and what they do.
     pub(crate) plan: Plan,
     pub(crate) cache: LocalLockNestedBh<ItemCache>,
+    /// The `busted` control's caches, which every cache round uses instead of `cache`.
+    unlocked: Option<UnlockedCaches>,
     /// The other locks of the workloads.
     pub(crate) locks: WorkloadLocks,
     pub(crate) stats: Stats,
     pub(crate) started: Instant<Monotonic>,
     /// Milliseconds from the start to the first cache fault, or -1.
     pub(crate) first_cache_fault_ms: AtomicI64,
+    /// The forced round ([`crate::forced`]) that was under way at the first cache fault,
+    /// counting from 1.
+    pub(crate) first_cache_fault_round: AtomicU64,
+    /// The context that found the first cache fault.
+    first_cache_fault_by: AtomicU8,
 }
 
 impl Core {
@@ -45,24 +53,54 @@ impl Core {
             params,
             plan,
             cache: new_local_lock_nested_bh!(|_cpu| Ok(ItemCache::new()), "bhlock_item_cache")?,
+            unlocked: if params.busted {
+                Some(UnlockedCaches::new()?)
+            } else {
+                None
+            },
             locks: WorkloadLocks::new()?,
             stats: Stats::new()?,
             started: Instant::now(),
             first_cache_fault_ms: AtomicI64::new(-1),
+            first_cache_fault_round: AtomicU64::new(0),
+            first_cache_fault_by: AtomicU8::new(0),
         })
+    }
+
+    /// The context that found the first cache fault, if there was one.
+    pub(crate) fn first_cache_fault_by(&self) -> Option<Context> {
+        if self.first_cache_fault_ms.load(Relaxed) < 0 {
+            return None;
+        }
+        CONTEXTS
+            .get(usize::from(self.first_cache_fault_by.load(Relaxed)))
+            .copied()
     }
 
     /// One acquisition of this CPU's cache by `context`: check every invariant, send `n`
     /// buffers round, count the operation and anything found wrong.
-    ///
-    /// A corrupt cache is rebuilt after it is counted, so one fault is not counted again by
-    /// every later acquisition.
     pub(crate) fn cache_round(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
-        if self.params.busted {
-            return self.cache_round_busted(context, bh, n, tag);
+        self.cache_round_with(context, bh, n, tag, || ())
+    }
+
+    /// [`Core::cache_round`], calling `inside` in the middle of the round, with the cache
+    /// held and buffers out.
+    ///
+    /// With `busted`, the same round runs on the unlocked caches instead: what the nested-BH
+    /// lock prevents.
+    pub(crate) fn cache_round_with(
+        &self,
+        context: Context,
+        bh: &mut BhDisabled,
+        n: usize,
+        tag: u32,
+        inside: impl FnOnce(),
+    ) {
+        if let Some(unlocked) = &self.unlocked {
+            return self.work_on_with(unlocked.this_cpu(), context, n, tag, inside);
         }
         let contended = self.cache.held_by_other_task(bh);
-        let Some(mut cache) = self.cache.lock(bh) else {
+        let Some(cache) = self.cache.lock(bh) else {
             self.stats.violation(context, Violation::LockRefused);
             return;
         };
@@ -73,29 +111,53 @@ impl Core {
                     .violation(context, Violation::ContendedUnderBhLock);
             }
         }
-        self.work_on(&mut cache, context, n, tag);
-    }
-
-    /// The `busted` negative control: [`Core::cache_round`] without the nested-BH lock.
-    fn cache_round_busted(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
-        // SAFETY: Deliberately broken, on request only: without the lock, on PREEMPT_RT without
-        // the BH lock another context of this CPU can be inside the same cache, which is the
-        // race the invariant checks must catch. The cache holds only plain integers, so a torn
-        // update corrupts nothing but the cache itself, which is rebuilt on every fault.
-        let cache = unsafe { &mut *self.cache.this_cpu_unlocked(bh) };
-        self.work_on(cache, context, n, tag);
+        self.work_on_with(&cache, context, n, tag, inside);
     }
 
     /// One acquisition's work on `cache`: check every invariant, send `n` buffers round,
     /// count the operation and any fault.
-    pub(crate) fn work_on(&self, cache: &mut ItemCache, context: Context, n: usize, tag: u32) {
-        if let Err(fault) = cache.check().and_then(|()| cache.round(n, tag)) {
+    pub(crate) fn work_on(&self, cache: &ItemCache, context: Context, n: usize, tag: u32) {
+        self.work_on_with(cache, context, n, tag, || ())
+    }
+
+    /// [`Core::work_on`], calling `inside` in the middle of the round: exactly once, even
+    /// when the check before the round finds the cache corrupt (the forced interleaving waits
+    /// for what `inside` starts).
+    ///
+    /// A corrupt cache is rebuilt after it is counted, so one fault is not counted again by
+    /// every later acquisition.
+    fn work_on_with(
+        &self,
+        cache: &ItemCache,
+        context: Context,
+        n: usize,
+        tag: u32,
+        inside: impl FnOnce(),
+    ) {
+        let result = match cache.check() {
+            Ok(()) => cache.round_with(n, tag, inside),
+            Err(fault) => {
+                inside();
+                Err(fault)
+            }
+        };
+        if let Err(fault) = result {
             let ms = self.started.elapsed().as_millis();
-            let _ = self
+            if self
                 .first_cache_fault_ms
-                .compare_exchange(-1, ms, Relaxed, Relaxed);
+                .compare_exchange(-1, ms, Relaxed, Relaxed)
+                .is_ok()
+            {
+                let round = self.stats.event_count(Event::ForcedRounds) + 1;
+                self.first_cache_fault_round.store(round, Relaxed);
+                self.first_cache_fault_by.store(context as u8, Relaxed);
+            }
+            if fault == CacheFault::Overlapped {
+                // This round wrote back its own count over the one inside it.
+                self.stats.event(Event::LostUpdates, 1);
+            }
             self.stats.violation(context, Violation::Cache(fault));
-            *cache = ItemCache::new();
+            cache.reset();
         }
         self.stats.op(context);
     }

@@ -8,10 +8,19 @@
 //! cache, so two contexts that ever get in at once leave marks: a count out of range, a buffer
 //! handed out twice, a stack slot that names a buffer already out, a broken canary.
 //! [`ItemCache::check`] looks for all of them; [`ItemCache::round`] also catches a buffer taken
-//! from under its owner.
+//! from under its owner, and a round that another round entered while it was inside.
+//!
+//! Every word is a relaxed atomic. Under the nested-BH lock that costs nothing (on x86-64 a
+//! relaxed load or store is the plain `mov` C's accesses compile to) and changes nothing; it
+//! is for the `busted` negative control, which works on a cache without the lock: its racing
+//! accesses are then defined behaviour, a lost update and no more, and the compiler cannot
+//! keep a value in a register across the preemption point and so hide the very race the
+//! control must show.
 
 /// Buffers per CPU; `napi_alloc_cache` holds 64 (`NAPI_SKB_CACHE_SIZE`).
 pub(crate) const CACHE_SIZE: usize = 64;
+
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 
 /// Buffers one [`ItemCache::round`] holds at once at most; the kernel's bulk size is 16.
 pub(crate) const MAX_ROUND: usize = 16;
@@ -36,6 +45,9 @@ pub(crate) enum CacheFault {
     OwnedTwice,
     /// A pop found the stack empty, or a push found it full.
     CountMismatch,
+    /// Another round ran inside this one: the round counter moved between this round's
+    /// entry and its exit, and this round's write-back overwrote that round's update.
+    Overlapped,
 }
 
 impl CacheFault {
@@ -47,81 +59,107 @@ impl CacheFault {
             Self::StackCorrupt => "cache_stack_corrupt",
             Self::OwnedTwice => "cache_buffer_owned_twice",
             Self::CountMismatch => "cache_count_mismatch",
+            Self::Overlapped => "cache_round_overlapped",
         }
     }
 }
 
 /// One preallocated buffer.
-#[derive(Clone, Copy)]
 struct Buffer {
-    canary: u64,
+    canary: AtomicU64,
     /// [`FREE`] while in the stack, else the tag of the round that holds it.
-    owner: u32,
+    owner: AtomicU32,
     /// Written by the holder; a stand-in for packet data.
-    payload: u64,
+    payload: AtomicU64,
 }
 
 /// One CPU's cache: `stack[..count]` are the indices of the free buffers.
 pub(crate) struct ItemCache {
-    head_canary: u64,
-    count: usize,
-    stack: [u8; CACHE_SIZE],
+    head_canary: AtomicU64,
+    count: AtomicUsize,
+    /// Rounds completed. Each round reads it on entry and writes back what it read plus one
+    /// on exit, as a per-CPU statistic is updated in C: a round that runs inside another is
+    /// lost, and the outer round sees the counter moved.
+    rounds: AtomicU64,
+    stack: [AtomicU8; CACHE_SIZE],
     buffers: [Buffer; CACHE_SIZE],
-    tail_canary: u64,
+    tail_canary: AtomicU64,
+}
+
+/// The payload a round writes into buffer `index`.
+fn payload(tag: u32, index: u8) -> u64 {
+    u64::from(tag) << 32 | u64::from(index)
 }
 
 impl ItemCache {
     /// A full cache: every buffer free and on the stack.
     pub(crate) fn new() -> Self {
-        let mut stack = [0u8; CACHE_SIZE];
-        for (i, slot) in stack.iter_mut().enumerate() {
-            // CACHE_SIZE fits in a u8, so the cast is exact.
-            *slot = i as u8;
-        }
         Self {
-            head_canary: HEAD_CANARY,
-            count: CACHE_SIZE,
-            stack,
-            buffers: [Buffer {
-                canary: BUFFER_CANARY,
-                owner: FREE,
-                payload: 0,
+            head_canary: AtomicU64::new(HEAD_CANARY),
+            count: AtomicUsize::new(CACHE_SIZE),
+            rounds: AtomicU64::new(0),
+            // CACHE_SIZE fits in a u8, so the cast is exact.
+            stack: core::array::from_fn(|i| AtomicU8::new(i as u8)),
+            buffers: [const {
+                Buffer {
+                    canary: AtomicU64::new(BUFFER_CANARY),
+                    owner: AtomicU32::new(FREE),
+                    payload: AtomicU64::new(0),
+                }
             }; CACHE_SIZE],
-            tail_canary: TAIL_CANARY,
+            tail_canary: AtomicU64::new(TAIL_CANARY),
         }
+    }
+
+    /// Makes the cache full and consistent again, as [`ItemCache::new`] builds it: after a
+    /// fault has been counted, so that one fault is not found again by every later round.
+    pub(crate) fn reset(&self) {
+        self.head_canary.store(HEAD_CANARY, Relaxed);
+        self.tail_canary.store(TAIL_CANARY, Relaxed);
+        for (i, (slot, buffer)) in self.stack.iter().zip(&self.buffers).enumerate() {
+            // CACHE_SIZE fits in a u8, so the cast is exact.
+            slot.store(i as u8, Relaxed);
+            buffer.canary.store(BUFFER_CANARY, Relaxed);
+            buffer.owner.store(FREE, Relaxed);
+            buffer.payload.store(0, Relaxed);
+        }
+        self.count.store(CACHE_SIZE, Relaxed);
     }
 
     /// Checks every invariant: count in range, canaries intact, the stack naming distinct, free
     /// buffers, and exactly `count` buffers free.
     pub(crate) fn check(&self) -> Result<(), CacheFault> {
-        if self.head_canary != HEAD_CANARY || self.tail_canary != TAIL_CANARY {
+        if self.head_canary.load(Relaxed) != HEAD_CANARY
+            || self.tail_canary.load(Relaxed) != TAIL_CANARY
+        {
             return Err(CacheFault::CanaryBroken);
         }
-        if self.count > CACHE_SIZE {
+        let count = self.count.load(Relaxed);
+        if count > CACHE_SIZE {
             return Err(CacheFault::CountOutOfRange);
         }
         let mut seen = 0u64;
-        // Indexed rather than `&self.stack[..self.count]`: the slice iterator's `into_iter()`
-        // is not inlined across crates and cost a call on every poll (`make bench`).
-        for i in 0..self.count {
-            let index = usize::from(self.stack[i]);
+        // Indexed rather than `&self.stack[..count]`: the slice iterator's `into_iter()` is
+        // not inlined across crates and cost a call on every poll (`make bench`).
+        for i in 0..count {
+            let index = usize::from(self.stack[i].load(Relaxed));
             if index >= CACHE_SIZE || seen & (1 << index) != 0 {
                 return Err(CacheFault::StackCorrupt);
             }
             seen |= 1 << index;
-            if self.buffers[index].owner != FREE {
+            if self.buffers[index].owner.load(Relaxed) != FREE {
                 return Err(CacheFault::StackCorrupt);
             }
         }
         let mut free = 0;
         for buffer in &self.buffers {
-            if buffer.canary != BUFFER_CANARY {
+            if buffer.canary.load(Relaxed) != BUFFER_CANARY {
                 return Err(CacheFault::CanaryBroken);
             }
             // Branch-free: at most CACHE_SIZE, so the sum cannot wrap.
-            free = usize::wrapping_add(free, usize::from(buffer.owner == FREE));
+            free = usize::wrapping_add(free, usize::from(buffer.owner.load(Relaxed) == FREE));
         }
-        if free != self.count {
+        if free != count {
             return Err(CacheFault::OwnedTwice);
         }
         Ok(())
@@ -132,46 +170,67 @@ impl ItemCache {
     /// allocates a batch and frees it again would.
     ///
     /// Returns how many buffers went round.
-    pub(crate) fn round(&mut self, n: usize, tag: u32) -> Result<usize, CacheFault> {
+    #[inline]
+    pub(crate) fn round(&self, n: usize, tag: u32) -> Result<usize, CacheFault> {
+        self.round_with(n, tag, || ())
+    }
+
+    /// [`ItemCache::round`], calling `inside` while the buffers are out: the point where the
+    /// forced interleaving ([`crate::forced`]) lets another context of this CPU in.
+    #[inline]
+    pub(crate) fn round_with(
+        &self,
+        n: usize,
+        tag: u32,
+        inside: impl FnOnce(),
+    ) -> Result<usize, CacheFault> {
+        let entered = self.rounds.load(Relaxed);
         let tag = tag.max(1);
         let mut held = [0u8; MAX_ROUND];
         let n = n.min(MAX_ROUND);
         let mut taken = 0;
         let mut fault = None;
         while taken < n {
-            let count = self.count;
+            let count = self.count.load(Relaxed);
             if count == 0 || count > CACHE_SIZE {
                 fault = Some(CacheFault::CountMismatch);
                 break;
             }
-            let index = self.stack[count - 1];
-            self.count = count - 1;
-            let Some(buffer) = self.buffers.get_mut(usize::from(index)) else {
+            let index = self.stack[count - 1].load(Relaxed);
+            self.count.store(count - 1, Relaxed);
+            let Some(buffer) = self.buffers.get(usize::from(index)) else {
                 fault = Some(CacheFault::StackCorrupt);
                 break;
             };
-            if buffer.owner != FREE {
+            if buffer.owner.load(Relaxed) != FREE {
                 fault = Some(CacheFault::OwnedTwice);
             }
-            buffer.owner = tag;
-            buffer.payload = u64::from(tag) << 32 | u64::from(index);
+            buffer.owner.store(tag, Relaxed);
+            buffer.payload.store(payload(tag, index), Relaxed);
             held[taken] = index;
             taken += 1;
         }
+        inside();
         for &index in held[..taken].iter().rev() {
-            let buffer = &mut self.buffers[usize::from(index)];
-            if buffer.owner != tag || buffer.payload != (u64::from(tag) << 32 | u64::from(index)) {
+            let buffer = &self.buffers[usize::from(index)];
+            if buffer.owner.load(Relaxed) != tag
+                || buffer.payload.load(Relaxed) != payload(tag, index)
+            {
                 fault.get_or_insert(CacheFault::OwnedTwice);
             }
-            buffer.owner = FREE;
-            let count = self.count;
+            buffer.owner.store(FREE, Relaxed);
+            let count = self.count.load(Relaxed);
             if count >= CACHE_SIZE {
                 fault.get_or_insert(CacheFault::CountMismatch);
                 continue;
             }
-            self.stack[count] = index;
-            self.count = count + 1;
+            self.stack[count].store(index, Relaxed);
+            self.count.store(count + 1, Relaxed);
         }
+        if self.rounds.load(Relaxed) != entered {
+            fault.get_or_insert(CacheFault::Overlapped);
+        }
+        self.rounds.store(entered.wrapping_add(1), Relaxed);
         match fault {
             Some(fault) => Err(fault),
             None => Ok(taken),
@@ -181,21 +240,30 @@ impl ItemCache {
     /// Corrupts the cache the way `fault` names, as a context racing for it without the lock
     /// would: the negative control of [`ItemCache::check`] and [`ItemCache::round`].
     #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
-    pub(crate) fn inject(&mut self, fault: CacheFault) {
+    pub(crate) fn inject(&self, fault: CacheFault) {
         match fault {
-            CacheFault::CountOutOfRange => self.count = CACHE_SIZE + 1,
-            CacheFault::CanaryBroken => self.buffers[CACHE_SIZE / 2].canary ^= 1,
+            CacheFault::CountOutOfRange => self.count.store(CACHE_SIZE + 1, Relaxed),
+            CacheFault::CanaryBroken => {
+                self.buffers[CACHE_SIZE / 2].canary.fetch_xor(1, Relaxed);
+            }
             // Two pushes of one buffer: a stack slot names it twice.
-            CacheFault::StackCorrupt => self.stack[1] = self.stack[0],
+            CacheFault::StackCorrupt => self.stack[1].store(self.stack[0].load(Relaxed), Relaxed),
             // A pop whose count update was lost to another context: the buffer is out of the
             // stack but still marked free, so two owners can hold it.
-            CacheFault::OwnedTwice => self.count -= 1,
+            CacheFault::OwnedTwice => {
+                self.count.fetch_sub(1, Relaxed);
+            }
             // Every buffer popped by someone else meanwhile.
             CacheFault::CountMismatch => {
-                for buffer in &mut self.buffers {
-                    buffer.owner = u32::MAX;
+                for buffer in &self.buffers {
+                    buffer.owner.store(u32::MAX, Relaxed);
                 }
-                self.count = 0;
+                self.count.store(0, Relaxed);
+            }
+            // Another round's update of the round counter: called from a round's `inside`,
+            // which is where another context's round would run.
+            CacheFault::Overlapped => {
+                self.rounds.fetch_add(1, Relaxed);
             }
         }
     }

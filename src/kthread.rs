@@ -5,6 +5,7 @@
 //! The kernel crate of 7.3 has no kthread abstraction; this is the least of one that bhlock
 //! needs: create, wake, and `kthread_stop()` on drop.
 
+use crate::shim;
 use core::ptr::NonNull;
 use kernel::{
     bindings,
@@ -17,6 +18,19 @@ use kernel::{
 
 /// The body of a thread: called with the `data` given at creation.
 pub(crate) type ThreadFn = unsafe extern "C" fn(*mut c_void) -> c_int;
+
+/// The scheduling policy a thread starts with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Policy {
+    /// `SCHED_NORMAL`, as `kthread_create()` makes it.
+    Normal,
+    /// `SCHED_FIFO` at the lowest priority (`sched_set_fifo_low()`).
+    FifoLow,
+    /// `SCHED_FIFO` one above the kernel's default real-time priority (`sched_set_fifo()`),
+    /// which threaded interrupt handlers run at: no interrupt thread, nor a thread it boosts
+    /// by blocking on its lock, can keep this one from running.
+    FifoAboveIrqThreads,
+}
 
 /// A running kernel thread, stopped with `kthread_stop()` when dropped.
 ///
@@ -47,6 +61,22 @@ impl KThread {
         name: &CStr,
         cpu: Option<CpuId>,
     ) -> Result<Self> {
+        // SAFETY: The caller's promises are those of `start_with`.
+        unsafe { Self::start_with(f, data, name, cpu, Policy::Normal) }
+    }
+
+    /// [`KThread::start`], with the thread's scheduling policy set before it first runs.
+    ///
+    /// # Safety
+    ///
+    /// As for [`KThread::start`].
+    pub(crate) unsafe fn start_with(
+        f: ThreadFn,
+        data: *mut c_void,
+        name: &CStr,
+        cpu: Option<CpuId>,
+        policy: Policy,
+    ) -> Result<Self> {
         // `NUMA_NO_NODE`: a macro; the thread's stack may come from any node.
         let node = -1;
         // SAFETY: `f` and `data` are valid as the caller promises; the format takes `name`.
@@ -63,6 +93,15 @@ impl KThread {
         if let Some(cpu) = cpu {
             // SAFETY: `task` is a new kthread that has not run yet.
             unsafe { bindings::kthread_bind(task.as_ptr(), cpu.as_u32()) };
+        }
+        match policy {
+            Policy::Normal => {}
+            // SAFETY: `task` is a live task.
+            Policy::FifoLow => unsafe { bindings::sched_set_fifo_low(task.as_ptr()) },
+            // SAFETY: `task` is a live task.
+            Policy::FifoAboveIrqThreads => unsafe {
+                shim::bhlock_sched_set_fifo_above_irq_threads(task.as_ptr())
+            },
         }
         // SAFETY: `task` is a new kthread, waiting to be woken.
         unsafe { bindings::wake_up_process(task.as_ptr()) };

@@ -239,19 +239,6 @@ impl<T> LocalLockNestedBh<T> {
         !owner.is_null() && owner != this_cpu::current()
     }
 
-    /// The local CPU's copy, without locking: only for bhlock's `busted` negative control,
-    /// which shows what the lock prevents.
-    ///
-    /// # Safety
-    ///
-    /// While the pointer is used, no other context may access this CPU's copy: only the lock
-    /// or a kernel that serialises BH sections per CPU (!PREEMPT_RT, or
-    /// `PREEMPT_RT_NEEDS_BH_LOCK`) can promise that.
-    #[inline]
-    pub unsafe fn this_cpu_unlocked(&self, bh: &BhDisabled) -> *mut T {
-        self.this_cpu_slot(bh).data.get()
-    }
-
     /// Unlocks the local CPU's copy without a guard: only for bhlock's `unlock_not_held`
     /// splat case, which shows what the C lock's checks say about an unlock nobody paired.
     ///

@@ -26,6 +26,7 @@ use kernel::{
 use crate::{
     cache_users::CacheUsers,
     core_state::Core,
+    forced::ForcedPairs,
     hard_timer::HardTick,
     kthread::{self, run_on_cpu, KThread},
     local_lock_nested_bh::possible_cpus,
@@ -45,6 +46,7 @@ struct Workers {
     _hard: KVec<ArcHrTimerHandle<HardTick>>,
     _soft: KVec<ArcHrTimerHandle<SoftTick>>,
     _users: CacheUsers,
+    _forced: ForcedPairs,
     _napi: NapiEnabled,
 }
 
@@ -128,16 +130,23 @@ impl Run {
             0
         };
         let users = CacheUsers::start(&core, &napi, threads, &cpus)?;
+        let forced_cpus: &[CpuId] = if plan.runs(Context::Forced) {
+            &cpus[..]
+        } else {
+            &[]
+        };
+        let forced = ForcedPairs::start(&core, forced_cpus)?;
 
         pr_info!(
-            "run {}: started on {} CPUs: napi {}, {} hard and {} soft timers every {} us, {} cache-user threads\n",
+            "run {}: started on {} CPUs: napi {}, {} hard and {} soft timers every {} us, {} cache-user threads, {} forced pairs\n",
             id,
             cpus.len(),
             if params.threaded { "threaded" } else { "in softirq" },
             hard.len(),
             soft.len(),
             params.interval_us,
-            threads
+            threads,
+            forced_cpus.len()
         );
         let state = Arc::pin_init(
             pin_init!(RunState {
@@ -147,6 +156,7 @@ impl Run {
                     _hard: hard,
                     _soft: soft,
                     _users: users,
+                    _forced: forced,
                     _napi: napi_on,
                 })),
                 started: Instant::now(),
@@ -273,9 +283,15 @@ impl RunState {
             .and_then(|()| stats.write_events(f, prefix))
             .and_then(|()| stats.write_violations(f, prefix))
             .and_then(|()| writeln!(f, "{prefix}lockdep: {}", lockdep.err().unwrap_or("clean")))
-            .and_then(|()| match self.core.first_cache_fault_ms.load(Relaxed) {
-                -1 => Ok(()),
-                ms => writeln!(f, "{prefix}first cache fault after {ms} ms"),
+            .and_then(|()| match self.core.first_cache_fault_by() {
+                None => Ok(()),
+                Some(context) => writeln!(
+                    f,
+                    "{prefix}first cache fault after {} ms, in forced round {}, found by {}",
+                    self.core.first_cache_fault_ms.load(Relaxed),
+                    self.core.first_cache_fault_round.load(Relaxed),
+                    context.name()
+                ),
             });
         if per_cpu {
             result = result.and_then(|()| stats.write_per_cpu(f, prefix));

@@ -201,11 +201,11 @@ pub(crate) static SCENARIOS: [Scenario; 16] = [
     Scenario {
         name: "busted",
         splat: false,
-        contexts: "all, without the nested-BH lock",
+        contexts: "all, without the nested-BH lock; forced pairs put a BH section inside another every round",
         locks: "none (the race the lock prevents)",
         how: How::Run {
             plan: Plan::TORTURE,
-            seconds: 10,
+            seconds: 2,
             tweak: |p| p.busted = true,
         },
         expect: [Expect::Clean, Expect::Caught, Expect::Clean],

@@ -205,6 +205,14 @@ extern "C" {
     /// Always safe to call; `unsafe` only because it is a foreign function.
     pub(crate) fn bhlock_current_boosted() -> bool;
 
+    /// `SCHED_FIFO` at `MAX_RT_PRIO / 2 + 1`, one above the interrupt threads and
+    /// [`bindings::sched_set_fifo`].
+    ///
+    /// # Safety
+    ///
+    /// `p` must be a live task.
+    pub(crate) fn bhlock_sched_set_fifo_above_irq_threads(p: *mut bindings::task_struct);
+
     /// `lockdep_init_map(map, name, key, 0)`.
     ///
     /// # Safety

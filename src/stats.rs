@@ -25,14 +25,17 @@ pub(crate) enum Context {
     SoftTimer = 2,
     /// The process-context kthreads, under `local_bh_disable()`.
     Threads = 3,
+    /// The forced interleaving's pairs of `SCHED_FIFO` kthreads ([`crate::forced`]).
+    Forced = 4,
 }
 
 /// Every context, in report order.
-pub(crate) const CONTEXTS: [Context; 4] = [
+pub(crate) const CONTEXTS: [Context; 5] = [
     Context::Napi,
     Context::HardIrq,
     Context::SoftTimer,
     Context::Threads,
+    Context::Forced,
 ];
 
 impl Context {
@@ -43,6 +46,7 @@ impl Context {
             Self::HardIrq => "hardirq",
             Self::SoftTimer => "softtimer",
             Self::Threads => "threads",
+            Self::Forced => "forced",
         }
     }
 }
@@ -79,9 +83,12 @@ pub(crate) enum Violation {
     /// PREEMPT_RT without the BH lock, and no holder of the cache was seen boosted by a
     /// NAPI thread waiting for it.
     NoBoostedWaiter,
+    /// A forced round in which the woken thread started inside the other's BH section where
+    /// BH sections are not preemptible, or did not where they are.
+    ForcedScheduleBroken,
 }
 
-const NR_VIOLATIONS: usize = 18;
+const NR_VIOLATIONS: usize = 20;
 
 impl Violation {
     fn index(self) -> usize {
@@ -104,6 +111,8 @@ impl Violation {
             Self::BhDisableRefused => 15,
             Self::GuardNotReleased => 16,
             Self::NoBoostedWaiter => 17,
+            Self::Cache(CacheFault::Overlapped) => 18,
+            Self::ForcedScheduleBroken => 19,
         }
     }
 
@@ -124,6 +133,7 @@ impl Violation {
             Self::BhDisableRefused => "bh_disable_refused",
             Self::GuardNotReleased => "guard_not_released",
             Self::NoBoostedWaiter => "no_boosted_waiter",
+            Self::ForcedScheduleBroken => "forced_schedule_broken",
         }
     }
 }
@@ -148,6 +158,8 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::BhDisableRefused,
     Violation::GuardNotReleased,
     Violation::NoBoostedWaiter,
+    Violation::Cache(CacheFault::Overlapped),
+    Violation::ForcedScheduleBroken,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.
@@ -171,23 +183,30 @@ pub(crate) enum Event {
     SoftInSoftirq = 7,
     /// Acquisitions that found another task holding this CPU's cache (PREEMPT_RT only).
     Contended = 8,
+    /// Rounds of the forced interleaving completed (each by both threads of a pair).
+    ForcedRounds = 9,
+    /// Forced rounds in which the woken thread started its BH section while the other was
+    /// still inside its own: every round on PREEMPT_RT, none elsewhere.
+    ForcedInside = 10,
+    /// Cache rounds that wrote back the round counter over another round's update.
+    LostUpdates = 11,
     /// Two nested-BH guards taken and released in LIFO order.
-    LifoPairs = 9,
+    LifoPairs = 12,
     /// Releases of a lock that was not the innermost one held.
-    NonLifoReleases = 10,
+    NonLifoReleases = 13,
     /// Cache rounds inside `spin_lock_bh()`.
-    SpinLockBhSections = 11,
+    SpinLockBhSections = 14,
     /// Sections that took the cache at `local_bh_disable()` depth 2 and then 1.
-    Depth2Sections = 12,
+    Depth2Sections = 15,
     /// Returns through `?` with two guards held.
-    EarlyReturns = 13,
+    EarlyReturns = 16,
     /// Holds of the cache during which this CPU's NAPI poll started (and so waited).
-    WaiterSeen = 14,
+    WaiterSeen = 17,
     /// Holds of the cache that ended with the holder boosted by priority inheritance.
-    HolderBoosted = 15,
+    HolderBoosted = 18,
 }
 
-const NR_EVENTS: usize = 16;
+const NR_EVENTS: usize = 19;
 
 const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::NapiSoftirqPolls, "napi_softirq_polls"),
@@ -199,6 +218,9 @@ const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::DetectorRuns, "detector_runs"),
     (Event::SoftInSoftirq, "soft_in_softirq"),
     (Event::Contended, "contended"),
+    (Event::ForcedRounds, "forced_rounds"),
+    (Event::ForcedInside, "forced_inside"),
+    (Event::LostUpdates, "lost_updates"),
     (Event::LifoPairs, "lifo_pairs"),
     (Event::NonLifoReleases, "non_lifo_releases"),
     (Event::SpinLockBhSections, "spin_lock_bh_sections"),

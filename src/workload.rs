@@ -219,13 +219,13 @@ impl Core {
         let Ok(mut inner) = LocalBhDisable::new() else {
             return self.stats.violation(context, Violation::BhDisableRefused);
         };
-        let (Some(mut cache), Some(mut second)) =
+        let (Some(cache), Some(mut second)) =
             (self.cache.lock(bh), self.locks.second.lock(inner.token()))
         else {
             return self.stats.violation(context, Violation::LockRefused);
         };
         *second += 1;
-        self.work_on(&mut cache, context, n, tag);
+        self.work_on(&cache, context, n, tag);
         // LIFO: the inner lock first, then the outer, then the inner BH section.
         drop(second);
         drop(cache);
@@ -234,7 +234,7 @@ impl Core {
     }
 
     fn non_lifo(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
-        let Some(mut cache) = self.cache.lock(bh) else {
+        let Some(cache) = self.cache.lock(bh) else {
             return self.stats.violation(context, Violation::LockRefused);
         };
         let mut spin = self.locks.spin.lock();
@@ -243,7 +243,7 @@ impl Core {
         // released below in this context.
         unsafe { shim::bhlock_raw_spin_lock(raw) };
         *spin += 1;
-        self.work_on(&mut cache, context, n, tag);
+        self.work_on(&cache, context, n, tag);
         // First in, first out: the nested-BH lock while two locks sit above it, then the
         // spinlock_t under the raw spinlock, then the raw spinlock.
         drop(cache);
@@ -262,10 +262,10 @@ impl Core {
         n: usize,
         tag: u32,
     ) -> Result<(), EarlyOut> {
-        let mut cache = self.cache.lock(outer).ok_or(EarlyOut)?;
+        let cache = self.cache.lock(outer).ok_or(EarlyOut)?;
         let mut second = self.locks.second.lock(inner).ok_or(EarlyOut)?;
         *second += 1;
-        self.work_on(&mut cache, context, n, tag);
+        self.work_on(&cache, context, n, tag);
         leave_early(tag)?;
         *second += 1;
         Ok(())
@@ -279,12 +279,12 @@ impl Core {
                 .stats
                 .violation(Context::Threads, Violation::BhDisableRefused);
         };
-        let Some(mut cache) = self.cache.lock(bh.token()) else {
+        let Some(cache) = self.cache.lock(bh.token()) else {
             return self
                 .stats
                 .violation(Context::Threads, Violation::LockRefused);
         };
-        self.work_on(&mut cache, Context::Threads, 16, tag);
+        self.work_on(&cache, Context::Threads, 16, tag);
         let before = napi.polls_started(cpu);
         napi.schedule(cpu, self.params.napi_budget);
         let start = Instant::<kernel::time::Monotonic>::now();

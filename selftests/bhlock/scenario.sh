@@ -69,7 +69,7 @@ judge() {
 			module=${BASH_REMATCH[1]}
 		elif [[ $text =~ ^$mod:\ scenario\ $name:\ module_detects=([0-9]) ]]; then
 			detected=${BASH_REMATCH[1]}
-		elif [[ $text =~ ^$mod:\ (napi|hardirq|softtimer|threads|events|violations|first\ cache) ]]; then
+		elif [[ $text =~ ^$mod:\ (napi|hardirq|softtimer|threads|forced|events|violations|first\ cache) ]]; then
 			run+=("    $text")
 		elif [[ $text =~ $banner_re ]] && [ "$text" != "INFO: lockdep is turned off." ]; then
 			# "INFO: lockdep is turned off." is no banner: reports print it for the held locks.

@@ -155,6 +155,17 @@ check hrtimer.soft.fires_in_softirq_on_every_cpu "$(every_cpu_did softtimer &&
 
 check threads.run_on_every_cpu "$(every_cpu_did threads; echo $?)"
 check threads.no_violations "$([ "$(fail threads)" = 0 ]; echo $?)"
+# The forced pairs: each round puts one BH section into the middle of another. The module
+# judges every round's schedule against the kernel's BH model (inside on PREEMPT_RT, after
+# elsewhere) and counts a round that went otherwise as forced_schedule_broken.
+check forced.rounds_on_every_cpu "$(every_cpu_did forced && [ "$(event forced_rounds)" -gt 0 ]; echo $?)" \
+	"forced rounds $(event forced_rounds)"
+check forced.schedule_as_the_bh_model_says "$([ "$(event forced_rounds)" -gt 0 ] &&
+	[ "$(violation forced_schedule_broken)" -eq 0 ]; echo $?)" \
+	"forced rounds $(event forced_rounds), inner thread inside the outer's BH section in $(event forced_inside)," \
+	"schedule broken in $(violation forced_schedule_broken)"
+check forced.no_violations "$([ "$(fail forced)" = 0 ] && [ "$(event lost_updates)" -eq 0 ]; echo $?)" \
+	"lost updates $(event lost_updates)"
 ktap_diag "contended acquisitions (another task held this CPU's cache): $(event contended)"
 rmmod "$mod"
 check control.lockdep_clean_after_run "$([ "$(debug_locks)" -eq "$debug_locks_before" ] &&
