@@ -10,6 +10,9 @@
 #   make bench            set up, then benchmark the Rust guard and consumer against C and time
 #                         the hard-irq timer on nort, rt, rt-bhlock and perf (nort without
 #                         lockdep, built only here); prints one table (not part of check)
+#   make repeat           set up, then run one scenario case (REPEAT_CASE, default busted)
+#                         REPEAT_RUNS times (default 20) per kernel, CPUs idle and busy, to show
+#                         that its verdict does not depend on luck (not part of check)
 #   make kernels          build (or find cached) all three test kernels
 #   make setup            install the toolchain pieces that are missing
 #   make clean            remove build outputs and results from the tree (never the cache)
@@ -18,13 +21,13 @@
 # KERNEL (nort|rt|rt-bhlock, default nort), BHLOCK_CACHE, BHLOCK_RESULTS,
 # BHLOCK_ARGS (module parameters for the test run), BHLOCK_BENCH_ARGS (for bench),
 # BHLOCK_KERNELS_ONLY (a subset for check or bench),
-# SCENARIOS (a subset of the scenario table for check).
+# SCENARIOS (a subset of the scenario table for check), REPEAT_CASE and REPEAT_RUNS (for repeat).
 
 KERNEL ?= nort
 export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
-	SCENARIOS
+	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
-.PHONY: all module run check bench kernels setup clean
+.PHONY: all module run check bench repeat kernels setup clean
 
 all: module
 
@@ -42,6 +45,9 @@ check:
 
 bench:
 	@scripts/setup.sh && scripts/bench.sh
+
+repeat:
+	@scripts/setup.sh && scripts/repeat.sh
 
 kernels:
 	@scripts/setup.sh && for k in nort rt rt-bhlock; do scripts/build-kernel.sh $$k || exit; done
