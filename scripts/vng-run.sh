@@ -10,7 +10,12 @@
 #   - a hang timeout (BHLOCK_VNG_TIMEOUT seconds, default 600);
 #   - `uname -v` must say PREEMPT_RT exactly when KDIR's .config has CONFIG_PREEMPT_RT=y;
 #   - the console must be free of kernel badness (WARNING:, BUG:, Oops, lockdep reports, ...),
-#     except for lines matching --expect, which must then occur at least once.
+#     except for lines matching --expect, which must then occur at least once;
+#   - the guest must have booted through scripts/guest-init.c, without udev.
+#
+# It also writes CONSOLE_LOG.phases: the guest's seconds in kernel boot, userspace setup, the
+# command and power-off, then the host's wall time of the boot (scripts/check.sh tabulates
+# them). BHLOCK_VNG_APPEND adds kernel parameters.
 #
 # Exit status: 0 when all of that holds, else 1, with the reason on stderr.
 # Options:
@@ -62,14 +67,33 @@ timeout_s=${BHLOCK_VNG_TIMEOUT:-600}
 # rust_spinlock_irq_condvar test WARNs by itself (it asserts IRQs off after
 # SpinLockIrq::lock(), which leaves them on under PREEMPT_RT). BHLOCK_KUNIT_FILTER widens it.
 kunit_filter=${BHLOCK_KUNIT_FILTER:-bhlock}
+# Boot time, measured under TCG on a 2-core host (rt, initcall_debug and console timestamps):
+#   - pty.legacy_count=0: pty_init() registers 256 legacy BSD pty pairs, about 1 s on rt;
+#   - 8250.nr_uarts=1: the console is ttyS0, the other three ports are only probed;
+#   - the root's 9p without a cache makes every exec of a dynamic binary read it and its
+#     libraries from the host again, about 0.25 s each: cache=loose, with the options
+#     virtme-ng 1.42 passes (the last rootflags= wins). The guest's root is read-only and
+#     nothing changes it during a boot; $BHLOCK_RESULTS is a mount of its own, uncached.
+# With scripts/guest-init.c they bring the script's first line from about 30 s down to 3 s
+# (nort) and 5 s (rt).
+boot_args="pty.legacy_count=0 8250.nr_uarts=1"
+boot_args+=" rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose"
 # vng's -v sends the kernel console to stderr; the command's own output stays on stdout.
 # vng runs its helpers (virtme-run) from PATH. Killing vng leaves its QEMU running, so vng
 # gets a process group of its own (setsid) and a hang ends the whole group.
 hung_flag=$uname_file.hung
+# The command, between two console lines that time its phases (see phases below).
+marked_command='echo "bhlock-vng: script start" >/dev/kmsg; uname -v >"$0"; "$@"; rc=$?
+echo "bhlock-vng: script end, exit $rc" >/dev/kmsg; exit $rc'
+[ "$(cat "$VNG_GUEST_INIT.source" 2>/dev/null)" = "$(sha256sum <"$BHLOCK_ROOT/scripts/guest-init.c")" ] ||
+	die "virtme-ng's init is not built from this tree's scripts/guest-init.c: run scripts/setup.sh"
+wall_start=$EPOCHREALTIME
 PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" \
 	--cpus "${BHLOCK_VNG_CPUS:-2}" --memory "${BHLOCK_VNG_MEMORY:-1G}" --user root \
-	--append root=/dev/root --append "kunit.filter_glob=$kunit_filter" --cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
-	-- bash -c 'uname -v >"$0"; exec "$@"' "$uname_file" "$@" </dev/null 2>"$console" &
+	--append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
+	--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
+	--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
+	-- bash -c "$marked_command" "$uname_file" "$@" </dev/null 2>"$console" &
 vng_pid=$!
 (
 	# A killed sleep (the guest exited in time) must not count as a hang.
@@ -82,6 +106,7 @@ vng_pid=$!
 watchdog=$!
 wait "$vng_pid"
 status=$?
+wall_end=$EPOCHREALTIME
 pkill -P "$watchdog" 2>/dev/null
 kill "$watchdog" 2>/dev/null
 wait "$watchdog" 2>/dev/null
@@ -109,6 +134,32 @@ else
 	[ "$have_rt" = "$want_rt" ] ||
 		complain "uname -v is '$uname_v': PREEMPT_RT expected: $want_rt"
 fi
+
+# The boot went through scripts/guest-init.c, as fast as it should.
+if grep -q 'bhlock-init: FATAL' "$console"; then
+	complain "$(grep -o 'bhlock-init: FATAL.*' "$console" | head -n 1)"
+elif ! grep -q 'bhlock-init: ready' "$console"; then
+	complain "the guest did not boot through scripts/guest-init.c (no 'bhlock-init: ready')"
+fi
+grep -q 'virtme-ng-init: triggering udev' "$console" &&
+	complain "udev ran in the guest: scripts/guest-init.c no longer hides it"
+
+# Guest time per phase, from the console's timestamps, to $console.phases: the kernel's boot
+# (to "Run ... as init process"), userspace setup (to the script's start), the test (to its
+# end), power-off (to the last line); then the host's wall time of the whole boot.
+awk -v wall_start="$wall_start" -v wall_end="$wall_end" '
+	/^\[ *[0-9]+\.[0-9]+\]/ {
+		t = substr($0, 2, index($0, "]") - 2) + 0
+		if (init == "" && / as init process/) init = t
+		if (start == "" && /bhlock-vng: script start/) start = t
+		if (end == "" && /bhlock-vng: script end/) end = t
+		last = t
+	}
+	END {
+		wall = wall_end - wall_start
+		if (init == "" || start == "" || end == "") { printf "- - - - %.1f\n", wall; exit }
+		printf "%.1f %.1f %.1f %.1f %.1f\n", init, start - init, end - start, last - end, wall
+	}' "$console" >"$console.phases"
 
 if [ -n "$expect_file" ] && [ -s "$expect_file" ]; then
 	expect=$( (echo "$expect"; cat "$expect_file") | grep -v '^$' | paste -sd'|')
