@@ -14,6 +14,8 @@
 #                         REPEAT_RUNS times (default 20) per kernel, CPUs idle and busy, to show
 #                         that its verdict does not depend on luck (not part of check)
 #   make kernels          build (or find cached) all three test kernels
+#   make cache-key        print the cache key of each test kernel (BHLOCK_KERNELS_ONLY picks),
+#                         one per line: the name of its directory in $(BHLOCK_CACHE)/kernels
 #   make setup            install the toolchain pieces that are missing
 #   make clean            remove build outputs and results from the tree (never the cache)
 #
@@ -27,7 +29,7 @@ KERNEL ?= nort
 export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
 	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
-.PHONY: all module run check bench repeat kernels setup clean
+.PHONY: all module run check bench repeat kernels cache-key setup clean
 
 all: module
 
@@ -41,7 +43,7 @@ run:
 	@scripts/run.sh
 
 check:
-	@scripts/setup.sh && scripts/check.sh
+	@scripts/check.sh
 
 bench:
 	@scripts/setup.sh && scripts/bench.sh
@@ -51,6 +53,9 @@ repeat:
 
 kernels:
 	@scripts/setup.sh && for k in nort rt rt-bhlock; do scripts/build-kernel.sh $$k || exit; done
+
+cache-key:
+	@for k in $${BHLOCK_KERNELS_ONLY:-nort rt rt-bhlock}; do scripts/build-kernel.sh --key $$k || exit; done
 
 setup:
 	@scripts/setup.sh

@@ -7,7 +7,10 @@
 # build it (or take it from the cache), build bhlock.ko against it with no warnings, then boot
 # it under virtme-ng once per boot plan below, running a kselftest script inside. Every
 # result is a KTAP line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and
-# the build logs go to $BHLOCK_RESULTS/<kernel>/. The last line is "N passed, N failed".
+# the build logs go to $BHLOCK_RESULTS/<kernel>/. Then a table of where the time went
+# (also $BHLOCK_RESULTS/timings.txt): setup, each kernel build or cache hit, module build,
+# compile-fail, and each boot's guest time by phase (scripts/vng-run.sh). The results are also
+# in $BHLOCK_RESULTS/junit.xml. The last line is "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +18,16 @@ read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]}}"
 rm -rf "$BHLOCK_RESULTS"
 mkdir -p "$BHLOCK_RESULTS"
 all_ktap=$BHLOCK_RESULTS/ktap.txt
+timings=$BHLOCK_RESULTS/timings.txt
+
+# since T: seconds from $EPOCHREALTIME T until now.
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+# timing PHASE WALL [KERNEL_BOOT USERSPACE TEST POWER_OFF]: a row of the timing table.
+timing() { printf '%-30s %7s %7s %7s %7s %7s\n' "$@" >>"$timings"; }
+timing phase wall_s boot_s user_s test_s off_s
+t=$EPOCHREALTIME
+"$BHLOCK_ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+timing setup "$(since "$t")"
 pass=0
 fail=0
 skip=0
@@ -87,18 +100,28 @@ for k in "${kernels[@]}"; do
 	out=$BHLOCK_RESULTS/$k
 	mkdir -p "$out"
 	t0=$SECONDS
+	t=$EPOCHREALTIME
 	if ! kdir=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k" 2>"$out/kernel-build.log"); then
 		record not-ok "build.kernel.$k" "$out/kernel-build.log"
 		continue
 	fi
 	record ok "build.kernel.$k"
+	if grep -q ': cached in ' "$out/kernel-build.log"; then
+		timing "kernel $k (cached)" "$(since "$t")"
+	else
+		timing "kernel $k (built)" "$(since "$t")"
+	fi
+	t=$EPOCHREALTIME
 	if ! ko=$("$BHLOCK_ROOT/scripts/build-module.sh" "$kdir" "$out/module" 2>"$out/module-build.log"); then
 		record not-ok "build.module.$k" "$out/module-build.log"
 		continue
 	fi
 	record ok "build.module.$k"
+	timing "module $k" "$(since "$t")"
+	t=$EPOCHREALTIME
 	"$BHLOCK_ROOT/scripts/compile-fail.sh" "$kdir" "$k" "$out/compile-fail" >"$out/compile-fail.ktap"
 	import_ktap "$out/compile-fail.ktap"
+	timing "compile-fail $k" "$(since "$t")"
 
 	for b in "${boots[@]}"; do
 		IFS='|' read -r boot script <<<"$b"
@@ -109,6 +132,9 @@ for k in "${kernels[@]}"; do
 			bash -c "$(guest_command "$script")" >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
 		vm_status=$?
 		import_ktap "$out/$boot.ktap"
+		read -r kboot user test off wall <"$out/$boot.console.log.phases" ||
+			kboot=- user=- test=- off=- wall=-
+		timing "boot $k $boot" "$wall" "$kboot" "$user" "$test" "$off"
 		if [ $vm_status -eq 0 ]; then
 			record ok "vm.$boot.$k"
 		else
@@ -119,6 +145,11 @@ for k in "${kernels[@]}"; do
 done
 
 echo "# matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS" | tee -a "$all_ktap"
+timing total "$SECONDS"
+echo "# where the time went (s; boot/user/test/off: guest time by phase, from the console):" |
+	tee -a "$all_ktap"
+sed 's/^/# /' "$timings" | tee -a "$all_ktap"
 echo "1..$n" >>"$all_ktap"
+"$BHLOCK_ROOT/scripts/junit.sh" "$all_ktap" >"$BHLOCK_RESULTS/junit.xml"
 echo "$pass passed, $fail failed, $skip skipped" | tee -a "$all_ktap"
 [ $fail -eq 0 ] && [ $n -gt 0 ]
