@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# build-kernel.sh NAME: prints the build directory of kernel NAME (nort, rt, rt-bhlock, or the
-# benchmark kernel perf), building it first unless the cache already holds one for the same source version, config
-# fragments and toolchain.
+# build-kernel.sh [--key] NAME: prints the build directory of kernel NAME (nort, rt, rt-bhlock,
+# or the benchmark kernel perf), building it first unless the cache already holds one for the
+# same source version, config fragments and toolchain. With --key it only prints the name of
+# that directory, which is the key everything the build depends on hashes to (`make
+# cache-key`, for a CI cache of $BHLOCK_CACHE/kernels/).
 #
 # The kernel is tinyconfig plus configs/base.config, configs/lockdep.config (except for the
 # kernels in BHLOCK_KERNELS_NO_LOCKDEP) and configs/NAME.config. After olddefconfig every fragment line is checked against the final
@@ -11,7 +13,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-name=${1:?usage: build-kernel.sh NAME}
+key_only=0
+[ "${1:-}" = --key ] && { key_only=1; shift; }
+name=${1:?usage: build-kernel.sh [--key] NAME}
 # kernel_frags NAME: the config fragments of kernel NAME, in the order they are applied.
 kernel_frags() {
 	echo "$BHLOCK_ROOT/configs/base.config"
@@ -34,6 +38,10 @@ kernel_dir() {
 	echo "$BHLOCK_CACHE/kernels/$1-$kver-$key"
 }
 out=$(kernel_dir "$name")
+if [ $key_only -eq 1 ]; then
+	basename "$out"
+	exit 0
+fi
 
 if [ -f "$out/.bhlock-built" ]; then
 	log "kernel $name: cached in $out"
