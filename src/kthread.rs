@@ -125,11 +125,14 @@ pub(crate) fn should_stop() -> bool {
 }
 
 /// Runs `f` on `cpu`, from an IPI (interrupts disabled), and waits for it.
-pub(crate) fn run_on_cpu<F: FnOnce()>(cpu: CpuId, f: F) -> Result {
+///
+/// `f` runs in the hard-irq of whatever task `cpu` was running, so it must be [`Send`]: a BH
+/// token or a guard moved into it would be released in that other task.
+pub(crate) fn run_on_cpu<F: FnOnce() + Send>(cpu: CpuId, f: F) -> Result {
     /// # Safety
     ///
     /// `info` must point to an `Option<F>` that is valid and not otherwise used for the call.
-    unsafe extern "C" fn trampoline<F: FnOnce()>(info: *mut c_void) {
+    unsafe extern "C" fn trampoline<F: FnOnce() + Send>(info: *mut c_void) {
         // SAFETY: `info` is the caller's `Option<F>`, which it does not touch until
         // `smp_call_function_single()` returns.
         if let Some(f) = unsafe { (*info.cast::<Option<F>>()).take() } {

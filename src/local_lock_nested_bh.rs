@@ -100,7 +100,11 @@ impl<T> Slot<T> {
 /// exists.
 pub struct LocalLockNestedBh<T> {
     slots: NonNull<c_void>,
-    _data: PhantomData<T>,
+    // Owns the `T`s (drop check), and is invariant in `T` as the kernel's `Lock<T>` is
+    // (through its `UnsafeCell<T>`): `lock(&self)` hands out `&mut T`, so a covariant
+    // `LocalLockNestedBh<&'static U>` could be used as a `LocalLockNestedBh<&'short U>` and
+    // store a short-lived reference that a later guard reads back as `&'static U`.
+    _data: PhantomData<UnsafeCell<T>>,
 }
 
 // SAFETY: The object only owns the per-CPU `T`s; moving it to another task moves the right to

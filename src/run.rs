@@ -90,7 +90,8 @@ pub(crate) fn online_cpus() -> Result<KVec<CpuId>> {
 /// Starts `timer` on `cpu`, pinned there: the start runs on that CPU.
 pub(crate) fn start_pinned<T>(cpu: CpuId, timer: T, expires: Delta) -> Result<T::TimerHandle>
 where
-    T: HrTimerPointer<TimerMode: kernel::time::hrtimer::HrTimerMode<Expires = Delta>>,
+    T: HrTimerPointer<TimerMode: kernel::time::hrtimer::HrTimerMode<Expires = Delta>> + Send,
+    T::TimerHandle: Send,
 {
     let mut handle = None;
     run_on_cpu(cpu, || handle = Some(timer.start(expires)))?;
