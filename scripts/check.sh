@@ -23,7 +23,7 @@ timings=$BHLOCK_RESULTS/timings.txt
 # since T: seconds from $EPOCHREALTIME T until now.
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 # timing PHASE WALL [KERNEL_BOOT USERSPACE TEST POWER_OFF]: a row of the timing table.
-timing() { printf '%-30s %7s %7s %7s %7s %7s\n' "$@" >>"$timings"; }
+timing() { printf '%-42s %7s %7s %7s %7s %7s\n' "$@" >>"$timings"; }
 timing phase wall_s boot_s user_s test_s off_s
 t=$EPOCHREALTIME
 "$BHLOCK_ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }

