@@ -74,7 +74,7 @@ kunit_filter=${BHLOCK_KUNIT_FILTER:-bhlock}
 #     libraries from the host again, about 0.25 s each: cache=loose, with the options
 #     virtme-ng 1.42 passes (the last rootflags= wins). The guest's root is read-only and
 #     nothing changes it during a boot; $BHLOCK_RESULTS is a mount of its own, uncached.
-# With scripts/guest-init.c they bring the script's first line from about 30 s down to 3 s
+# With scripts/guest-init.c they bring the script's first line from 12-30 s down to 3 s
 # (nort) and 5 s (rt).
 boot_args="pty.legacy_count=0 8250.nr_uarts=1"
 boot_args+=" rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose"
