@@ -54,9 +54,9 @@ for k in "${kernels[@]}"; do
 	# bhlock_ref_lock_touch_unlock.
 	read -r rust_insns rust_calls < <(insns "$ko" '_R[A-Za-z0-9_]*5bench17lock_touch_unlock' "$kout/rust-fast-path.s")
 	read -r c_insns c_calls < <(insns "$ko" 'bhlock_ref_lock_touch_unlock' "$kout/c-fast-path.s")
-	# What the Rust fast path calls in the shim is part of its cost: C inlines the same macro.
+	# What the Rust fast path calls in the C helpers is part of its cost: C inlines the same macro.
 	shim_insns=0
-	for s in bhlock_local_lock_nested_bh bhlock_local_unlock_nested_bh; do
+	for s in rust_helper___local_lock_nested_bh rust_helper___local_unlock_nested_bh; do
 		grep -q "R_X86_64_PLT32[[:space:]]*$s-" "$kout/rust-fast-path.s" || continue
 		read -r n _ < <(insns "$ko" "$s" "$kout/$s.s")
 		shim_insns=$((shim_insns + ${n:-0}))

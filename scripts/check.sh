@@ -67,7 +67,7 @@ import_ktap() {
 # only once); its guest writes the reports it expects to a file that the console scan then
 # allows.
 selftests=$BHLOCK_ROOT/selftests/bhlock
-splats=(bh_enabled hardirq abba unlock_not_held irqs_on_in_hardirq unlock_irq_in_hardirq)
+splats=(bh_enabled hardirq abba unlock_not_held bh_enable_irqs_off irqs_on_in_hardirq unlock_irq_in_hardirq)
 clean="bhlock.sh; torture.sh; scenario.sh"
 # busted five more times with every CPU busy: its verdict must not depend on the load.
 if [ -z "${SCENARIOS:-}" ] || grep -qw -- busted <<<"$SCENARIOS"; then

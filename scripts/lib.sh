@@ -17,6 +17,9 @@ BINDGEN_VERSION=0.71.1
 # 0.71.1. LLVM, RUSTC and BINDGEN override them, as for the kernel's own make.
 LLVM=${LLVM:--19}
 RUSTC=${RUSTC:-/usr/bin/rustc}
+# The rustdoc of that rustc (the kernel's doctests need the same version; a rustup proxy on
+# PATH may be another). Not in kmake_args: only scripts/upstream.sh builds doctests.
+RUSTDOC=${RUSTDOC:-$(dirname "$RUSTC")/rustdoc}
 BINDGEN=${BINDGEN:-$BHLOCK_CACHE/tools/bindgen-$BINDGEN_VERSION/bin/bindgen}
 VNG=${VNG:-$BHLOCK_CACHE/venv/bin/vng}
 # The virtme-ng bhlock boots with, and the path of its guest init, which scripts/setup.sh
@@ -45,3 +48,14 @@ BHLOCK_KERNELS_NO_LOCKDEP=(perf)
 
 log() { printf 'bhlock: %s\n' "$*" >&2; }
 die() { printf 'bhlock: error: %s\n' "$*" >&2; exit 1; }
+
+# rustfmt_cmd: the rustfmt to run, one word per line (none if there is none): the rustup
+# proxy would pick the toolchain of rust-toolchain.toml, which only pins what the kernel's
+# rustc is, so ask it for stable; without rustup, Debian's rustfmt.
+rustfmt_cmd() {
+	if env RUSTUP_TOOLCHAIN="${RUSTUP_TOOLCHAIN:-stable}" rustfmt --version >/dev/null 2>&1; then
+		printf '%s\n' env "RUSTUP_TOOLCHAIN=${RUSTUP_TOOLCHAIN:-stable}" rustfmt
+	elif rustfmt --version >/dev/null 2>&1; then
+		echo rustfmt
+	fi
+}

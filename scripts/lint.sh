@@ -12,11 +12,8 @@ echo "TAP version 13"
 
 # rustup would look for the toolchain pinned in rust-toolchain.toml, which may not be
 # installed: formatting does not depend on the compiler version, so take any.
-rustfmt_cmd=(env RUSTUP_TOOLCHAIN="${RUSTUP_TOOLCHAIN:-stable}" rustfmt)
-if ! "${rustfmt_cmd[@]}" --version >/dev/null 2>&1; then
-	rustfmt_cmd=(rustfmt)
-fi
-if ! "${rustfmt_cmd[@]}" --version >/dev/null 2>&1; then
+mapfile -t rustfmt_cmd < <(rustfmt_cmd)
+if [ ${#rustfmt_cmd[@]} -eq 0 ]; then
 	echo "ok 1 lint.rustfmt # SKIP no rustfmt"
 elif out=$("${rustfmt_cmd[@]}" --edition 2021 --config-path "$ksrc/.rustfmt.toml" --check \
 	src/bhlock_main.rs tests/compile-fail/*.rs 2>&1); then
@@ -27,7 +24,7 @@ else
 fi
 
 if out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -f \
-	src/*.c src/*.h scripts/guest-init.c 2>&1); then
+	src/*.c src/*.h src/sync/helpers.c src/sync/helpers/*.c scripts/guest-init.c 2>&1); then
 	echo "ok 2 lint.checkpatch"
 else
 	echo "not ok 2 lint.checkpatch"

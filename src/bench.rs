@@ -19,13 +19,13 @@ use kernel::{
 use crate::{
     bench_latency,
     bench_ref::{self as c, RefCounter, RefNapi},
-    bh::{BhDisabled, LocalBhDisable},
     core_state::Core,
-    local_lock_nested_bh::LocalLockNestedBh,
     napi::NapiConsumer,
     napi_sys as sys, new_local_lock_nested_bh,
     params::Params,
     stats::Event,
+    sync::bh::{local_bh_disable, LocalBhDisabled},
+    sync::local_lock_nested_bh::LocalLockNestedBh,
     workload::Plan,
 };
 
@@ -116,7 +116,7 @@ fn timed(f: impl FnOnce() -> Result) -> Result<i64> {
 /// The Rust fast path, compared with `bhlock_ref_lock_touch_unlock()` in time and, by
 /// `scripts/bench.sh`, instruction by instruction.
 #[inline(never)]
-fn lock_touch_unlock(lock: &LocalLockNestedBh<u64>, bh: &mut BhDisabled) {
+fn lock_touch_unlock(lock: &LocalLockNestedBh<u64>, bh: &LocalBhDisabled) {
     if let Some(mut count) = lock.lock(bh) {
         *count = count.wrapping_add(1);
     }
@@ -125,9 +125,9 @@ fn lock_touch_unlock(lock: &LocalLockNestedBh<u64>, bh: &mut BhDisabled) {
 /// `n` times [`lock_touch_unlock`] in one BH-disabled section.
 #[inline(never)]
 fn loop_one_bh(lock: &LocalLockNestedBh<u64>, n: u32) -> Result {
-    let mut bh = LocalBhDisable::new()?;
+    let bh = local_bh_disable()?;
     for _ in 0..n {
-        lock_touch_unlock(lock, bh.token());
+        lock_touch_unlock(lock, &bh);
     }
     Ok(())
 }
@@ -136,8 +136,8 @@ fn loop_one_bh(lock: &LocalLockNestedBh<u64>, n: u32) -> Result {
 #[inline(never)]
 fn loop_each_bh(lock: &LocalLockNestedBh<u64>, n: u32) -> Result {
     for _ in 0..n {
-        let mut bh = LocalBhDisable::new()?;
-        lock_touch_unlock(lock, bh.token());
+        let bh = local_bh_disable()?;
+        lock_touch_unlock(lock, &bh);
     }
     Ok(())
 }
@@ -332,7 +332,7 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
             let target = rust_items() + items_per_rep;
             timed(|| {
                 for _ in 0..kicks {
-                    let _bh = LocalBhDisable::new()?;
+                    let _bh = local_bh_disable()?;
                     rust.schedule(CpuId::current(), NAPI_BUDGET);
                 }
                 drain(rust_items, target)
@@ -342,7 +342,7 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
             let target = c_items() + items_per_rep;
             timed(|| {
                 for _ in 0..kicks {
-                    let _bh = LocalBhDisable::new()?;
+                    let _bh = local_bh_disable()?;
                     // SAFETY: Live, and `c.napi`'s owner is `c.r` (type invariant).
                     unsafe { c::bhlock_ref_napi_queue(c.r.as_ptr(), c.napi.as_ptr(), NAPI_BUDGET) };
                 }

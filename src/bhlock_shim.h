@@ -7,26 +7,12 @@
 #define BHLOCK_SHIM_H
 
 #include <linux/compiler_types.h>
-#include <linux/local_lock.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 struct irq_work;
 struct lock_class_key;
 struct lockdep_map;
-
-bool bhlock_local_bh_disable_if_allowed(void);
-void bhlock_local_bh_enable(void);
-void bhlock_lockdep_assert_in_softirq(void);
-
-void __percpu *bhlock_alloc_percpu(size_t size, size_t align);
-void *bhlock_this_cpu_ptr(void __percpu *ptr);
-void *bhlock_per_cpu_ptr(void __percpu *ptr, int cpu);
-
-void bhlock_local_lock_init(local_lock_t *lock, const char *name,
-			    struct lock_class_key *key);
-void bhlock_local_lock_nested_bh(local_lock_t *lock);
-void bhlock_local_unlock_nested_bh(local_lock_t *lock);
 
 bool bhlock_in_hardirq(void);
 bool bhlock_in_serving_softirq(void);

@@ -10,12 +10,12 @@ use kernel::{
 };
 
 use crate::{
-    bh::BhDisabled,
     item_cache::{CacheFault, ItemCache},
-    local_lock_nested_bh::LocalLockNestedBh,
     new_local_lock_nested_bh,
     params::Params,
     stats::{Context, Event, Stats, Violation, CONTEXTS},
+    sync::bh::LocalBhDisabled,
+    sync::local_lock_nested_bh::LocalLockNestedBh,
     unlocked_cache::UnlockedCaches,
     workload::{Plan, WorkloadLocks},
 };
@@ -79,7 +79,7 @@ impl Core {
 
     /// One acquisition of this CPU's cache by `context`: check every invariant, send `n`
     /// buffers round, count the operation and anything found wrong.
-    pub(crate) fn cache_round(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
+    pub(crate) fn cache_round(&self, context: Context, bh: &LocalBhDisabled, n: usize, tag: u32) {
         self.cache_round_with(context, bh, n, tag, || ())
     }
 
@@ -91,7 +91,7 @@ impl Core {
     pub(crate) fn cache_round_with(
         &self,
         context: Context,
-        bh: &mut BhDisabled,
+        bh: &LocalBhDisabled,
         n: usize,
         tag: u32,
         inside: impl FnOnce(),

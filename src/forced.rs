@@ -40,11 +40,11 @@ use kernel::{
 };
 
 use crate::{
-    bh::LocalBhDisable,
     core_state::Core,
     item_cache::MAX_ROUND,
     kthread::{self, KThread, Policy},
     stats::{Context, Event, Violation},
+    sync::bh::local_bh_disable,
 };
 
 /// Whether a BH-disabled section can be preempted by a higher-priority task of its CPU.
@@ -100,12 +100,12 @@ impl Pair {
     fn outer_round(&self, round: u32) -> bool {
         let stats = &self.core.stats;
         let tag = 0x6f00_0000 | (round << 4);
-        let Ok(mut bh) = LocalBhDisable::new() else {
+        let Ok(bh) = local_bh_disable() else {
             stats.violation(Context::Forced, Violation::BhDisableRefused);
             return true;
         };
         self.core
-            .cache_round_with(Context::Forced, bh.token(), MAX_ROUND, tag, || {
+            .cache_round_with(Context::Forced, &bh, MAX_ROUND, tag, || {
                 let mut handshake = self.handshake.lock();
                 handshake.inner_waiting = false;
                 handshake.go = true;
@@ -136,10 +136,8 @@ impl Pair {
     fn inner_round(&self, round: u32) {
         let tag = 0x6900_0000 | (round << 4);
         self.inner_started.store(true, Relaxed);
-        match LocalBhDisable::new() {
-            Ok(mut bh) => self
-                .core
-                .cache_round(Context::Forced, bh.token(), MAX_ROUND, tag),
+        match local_bh_disable() {
+            Ok(bh) => self.core.cache_round(Context::Forced, &bh, MAX_ROUND, tag),
             Err(_) => self
                 .core
                 .stats

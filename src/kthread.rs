@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Kernel threads that run until stopped, and running a function on a given CPU.
+//! Kernel threads that run until stopped.
 //!
 //! The kernel crate of 7.3 has no kthread abstraction; this is the least of one that bhlock
 //! needs: create, wake, and `kthread_stop()` on drop.
@@ -14,6 +14,7 @@ use kernel::{
     ffi::{c_int, c_void},
     prelude::*,
     str::CStr,
+    task::Task,
 };
 
 /// The body of a thread: called with the `data` given at creation.
@@ -118,35 +119,13 @@ impl Drop for KThread {
     }
 }
 
-/// Whether the current kthread has been asked to stop.
-pub(crate) fn should_stop() -> bool {
-    // SAFETY: Called only from bhlock's own kthreads.
-    unsafe { bindings::kthread_should_stop() }
-}
-
-/// Runs `f` on `cpu`, from an IPI (interrupts disabled), and waits for it.
+/// Whether the current task is a kthread that has been asked to stop.
 ///
-/// `f` runs in the hard-irq of whatever task `cpu` was running, so it must be [`Send`]: a BH
-/// token or a guard moved into it would be released in that other task.
-pub(crate) fn run_on_cpu<F: FnOnce() + Send>(cpu: CpuId, f: F) -> Result {
-    /// # Safety
-    ///
-    /// `info` must point to an `Option<F>` that is valid and not otherwise used for the call.
-    unsafe extern "C" fn trampoline<F: FnOnce() + Send>(info: *mut c_void) {
-        // SAFETY: `info` is the caller's `Option<F>`, which it does not touch until
-        // `smp_call_function_single()` returns.
-        if let Some(f) = unsafe { (*info.cast::<Option<F>>()).take() } {
-            f();
-        }
-    }
-    let mut f = Some(f);
-    // SAFETY: With `wait` set, `f` outlives the call; the trampoline matches its type.
-    kernel::error::to_result(unsafe {
-        bindings::smp_call_function_single(
-            cpu.as_u32() as c_int,
-            Some(trampoline::<F>),
-            (&raw mut f).cast(),
-            true,
-        )
-    })
+/// `kthread_should_stop()` reads the kthread's own data, which only a kthread has (another
+/// task gets a WARN and a bad pointer); called elsewhere this returns false instead.
+pub(crate) fn should_stop() -> bool {
+    // SAFETY: `current` is alive for as long as it runs this code; its `flags` are its own.
+    let flags = unsafe { (*Task::current_raw()).flags };
+    // SAFETY: The current task is a kthread, the one context where this is allowed.
+    flags & bindings::PF_KTHREAD != 0 && unsafe { bindings::kthread_should_stop() }
 }

@@ -15,12 +15,12 @@ use core::{
 use kernel::{bindings, cpu::CpuId, ffi::c_int, prelude::*, sync::Arc};
 
 use crate::{
-    bh::BhDisabled,
     core_state::Core,
+    cpus::possible_cpus,
     item_cache::MAX_ROUND,
-    local_lock_nested_bh::possible_cpus,
     napi_sys as sys, shim,
     stats::{Context, Event, Violation},
+    sync::bh::LocalBhDisabled,
 };
 
 /// The NAPI context of one CPU and the work queued for it.
@@ -211,7 +211,7 @@ unsafe extern "C" fn poll(napi: *mut bindings::napi_struct, budget: c_int) -> c_
     // SAFETY: A NAPI poll runs with BH disabled for its whole duration, in NET_RX softirq or
     // in the NAPI thread's `local_bh_disable()` section (checked just above), and never in
     // hard-irq.
-    let bh: &mut BhDisabled = unsafe { BhDisabled::assume_disabled() };
+    let bh: &LocalBhDisabled = unsafe { LocalBhDisabled::assume_disabled() };
 
     let pending = slot.pending.load(Relaxed);
     let work = pending.min(budget);

@@ -89,7 +89,7 @@ fn threaded(p: &mut Params) {
 
 /// The table. `scenario=N` and `scenario NAME` pick from it; `scenario all` runs every case
 /// that is not a splat.
-pub(crate) static SCENARIOS: [Scenario; 16] = [
+pub(crate) static SCENARIOS: [Scenario; 17] = [
     Scenario {
         name: "lifo_napi",
         splat: false,
@@ -264,7 +264,7 @@ pub(crate) static SCENARIOS: [Scenario; 16] = [
             // local_lock_release()'s DEBUG_LOCKS_WARN_ON(l->owner != current), which turns
             // lockdep off before lock_release() could report.
             Expect::Splat {
-                reports: &["WARNING: .* at bhlock_local_unlock_nested_bh"],
+                reports: &["WARNING: .* at rust_helper___local_unlock_nested_bh"],
                 allowed: &[],
                 lockdep_off: true,
                 taint_w: true,
@@ -273,6 +273,22 @@ pub(crate) static SCENARIOS: [Scenario; 16] = [
             UNLOCK_NOT_HELD_RT,
             UNLOCK_NOT_HELD_RT,
         ],
+    },
+    Scenario {
+        name: "bh_enable_irqs_off",
+        splat: true,
+        contexts: "process: a BH section ended inside local_interrupt_disable()",
+        locks: "none (the BH token's drop)",
+        how: How::Once(|_| splat::bh_section_ends_with_irqs_off()),
+        // The drop's own warn_on!(); interrupts must stay off (`detects` would say they came
+        // on), and nothing else may report: not local_bh_enable()'s WARN nor lockdep.
+        expect: [Expect::Splat {
+            reports: &[BH_TOKEN_DROP_REFUSED],
+            allowed: &[],
+            lockdep_off: false,
+            taint_w: true,
+            detects: false,
+        }; 3],
     },
     Scenario {
         name: "irqs_on_in_hardirq",
@@ -302,12 +318,15 @@ pub(crate) static SCENARIOS: [Scenario; 16] = [
 
 // The report banners, as the console shows them. A WARN() banner names the function.
 
-/// `BhDisabled::assume_disabled()`'s own `lockdep_assert_in_softirq()`.
-const ASSERT_IN_SOFTIRQ: &str = "WARNING: .* at bhlock_lockdep_assert_in_softirq";
+/// `LocalBhDisabled::assume_disabled()`'s own `lockdep_assert_in_softirq()`.
+const ASSERT_IN_SOFTIRQ: &str = "WARNING: .* at rust_helper_lockdep_assert_in_softirq";
 /// The `lockdep_assert_in_softirq()` inside `local_lock_nested_bh()` on !PREEMPT_RT.
-const NESTED_BH_ASSERT_NORT: &str = "WARNING: .* at bhlock_local_lock_nested_bh";
+const NESTED_BH_ASSERT_NORT: &str = "WARNING: .* at rust_helper___local_lock_nested_bh";
 /// Its out-of-line PREEMPT_RT version.
 const NESTED_BH_ASSERT_RT: &str = "WARNING: .* at lockdep_assert_in_softirq_func";
+/// `LocalBhDisabled`'s drop refusing to end a section with interrupts off: a Rust `warn_on!()`,
+/// whose banner names its source line (the function is whichever the drop was inlined into).
+const BH_TOKEN_DROP_REFUSED: &str = "WARNING: .*/src/sync/bh[.]rs:[0-9]+ at ";
 /// Lockdep's wait-type check: a lock of a sleeping type (`{3:3}`) in hard-irq (`{2:2}`).
 const INVALID_WAIT_CONTEXT: &str = "BUG: Invalid wait context";
 

@@ -4,8 +4,8 @@
 //! on and add no warning.
 
 use crate::{
-    bh::{BhDisabled, LocalBhDisable},
     new_local_lock_nested_bh,
+    sync::bh::{local_bh_disable, LocalBhDisabled},
 };
 use kernel::{bindings, prelude::*};
 
@@ -62,14 +62,14 @@ pub(crate) fn run(lock_with_bh_enabled: bool, baseline: &Baseline) -> Result<(),
         // SAFETY: Deliberately broken, and only on request: BH is enabled here, so the promise
         // is false. The lock is private to this function, so no other context can race for
         // its data; what breaks is lockdep's context rule, which must report it.
-        let bh = unsafe { BhDisabled::assume_disabled() };
+        let bh = unsafe { LocalBhDisabled::assume_disabled() };
         *counters
             .lock(bh)
             .ok_or("re-entry refused on a fresh lock")? += 1;
     } else {
-        let mut bh = LocalBhDisable::new().map_err(|_| "cannot disable BH at module load")?;
+        let bh = local_bh_disable().map_err(|_| "cannot disable BH at module load")?;
         *counters
-            .lock(bh.token())
+            .lock(&bh)
             .ok_or("re-entry refused on a fresh lock")? += 1;
     }
 

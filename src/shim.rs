@@ -6,86 +6,12 @@
 //! safe types in [`crate::bh`] and [`crate::local_lock_nested_bh`] are the only callers.
 
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int, c_void};
+use kernel::ffi::c_char;
 
 // `local_lock_t` is only ever passed by pointer, but the lint walks into it (through
 // `lockdep_map` and `task_struct`) and, depending on the config, finds empty structs there.
 #[allow(improper_ctypes)]
 extern "C" {
-    /// `local_bh_disable()`, if this context may disable and re-enable bottom halves (not
-    /// hard-irq, not NMI, interrupts on); returns whether it did.
-    ///
-    /// # Safety
-    ///
-    /// If it returns true, the caller must call [`bhlock_local_bh_enable`] exactly once later,
-    /// in the same task.
-    pub(crate) fn bhlock_local_bh_disable_if_allowed() -> bool;
-
-    /// `local_bh_enable()`.
-    ///
-    /// # Safety
-    ///
-    /// Must pair with an earlier successful [`bhlock_local_bh_disable_if_allowed`] of the same
-    /// task, and nothing that relies on that BH section may outlive this call.
-    pub(crate) fn bhlock_local_bh_enable();
-
-    /// `lockdep_assert_in_softirq()`: warns once unless BH is disabled or a softirq runs.
-    ///
-    /// # Safety
-    ///
-    /// Always safe to call; `unsafe` only because it is a foreign function.
-    pub(crate) fn bhlock_lockdep_assert_in_softirq();
-
-    /// `__alloc_percpu(size, align)`: zeroed memory for every possible CPU, or null.
-    ///
-    /// # Safety
-    ///
-    /// `align` must be a power of two. The result must be freed with
-    /// [`bindings::free_percpu`] once.
-    pub(crate) fn bhlock_alloc_percpu(size: usize, align: usize) -> *mut c_void;
-
-    /// `this_cpu_ptr(ptr)`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`bhlock_alloc_percpu`] and not be freed. The caller must not
-    /// migrate to another CPU while it uses the result as this CPU's copy.
-    pub(crate) fn bhlock_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
-
-    /// `per_cpu_ptr(ptr, cpu)`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`bhlock_alloc_percpu`] and not be freed; `cpu` must be a possible
-    /// CPU.
-    pub(crate) fn bhlock_per_cpu_ptr(ptr: *mut c_void, cpu: c_int) -> *mut c_void;
-
-    /// `local_lock_init(lock)` with the lockdep class `key` and `name`.
-    ///
-    /// # Safety
-    ///
-    /// `lock` must be valid for writes and not in use; `name` and `key` must outlive every use
-    /// of the lock.
-    pub(crate) fn bhlock_local_lock_init(
-        lock: *mut bindings::local_lock_t,
-        name: *const c_char,
-        key: *mut bindings::lock_class_key,
-    );
-
-    /// `local_lock_nested_bh()` on an already resolved per-CPU lock.
-    ///
-    /// # Safety
-    ///
-    /// `lock` must be initialised and be this CPU's copy, and BH must be disabled (or a softirq
-    /// handler running) until the matching [`bhlock_local_unlock_nested_bh`].
-    pub(crate) fn bhlock_local_lock_nested_bh(lock: *mut bindings::local_lock_t);
-
-    /// `local_unlock_nested_bh()` on an already resolved per-CPU lock.
-    ///
-    /// # Safety
-    ///
-    /// The current context must hold `lock` through [`bhlock_local_lock_nested_bh`].
-    pub(crate) fn bhlock_local_unlock_nested_bh(lock: *mut bindings::local_lock_t);
 
     /// `in_hardirq()`.
     ///

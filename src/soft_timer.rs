@@ -18,10 +18,10 @@ use kernel::{
 };
 
 use crate::{
-    bh::BhDisabled,
     core_state::Core,
     shim,
     stats::{Context, Event, Violation},
+    sync::bh::LocalBhDisabled,
 };
 
 /// Buffers one soft-timer callback sends round.
@@ -74,7 +74,7 @@ impl SoftTick {
         }
         // SAFETY: A SOFT hrtimer callback runs in HRTIMER_SOFTIRQ (checked just above), so BH
         // stays disabled until it returns, and it is not hard-irq.
-        let bh: &mut BhDisabled = unsafe { BhDisabled::assume_disabled() };
+        let bh: &LocalBhDisabled = unsafe { LocalBhDisabled::assume_disabled() };
         self.core.round_in_bh(
             Context::SoftTimer,
             bh,

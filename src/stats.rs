@@ -12,7 +12,7 @@ use core::{
 };
 use kernel::{cpu::CpuId, prelude::*};
 
-use crate::{item_cache::CacheFault, local_lock_nested_bh::possible_cpus};
+use crate::{cpus::possible_cpus, item_cache::CacheFault};
 
 /// The contexts that work on the per-CPU cache or check the hard-irq rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

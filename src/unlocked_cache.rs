@@ -15,7 +15,11 @@ use core::{
 };
 use kernel::{ffi::c_void, prelude::*};
 
-use crate::{item_cache::ItemCache, local_lock_nested_bh::possible_cpus, shim, this_cpu};
+use crate::{
+    cpus::possible_cpus,
+    item_cache::ItemCache,
+    sync::{bindings, local_lock_nested_bh::this_cpu},
+};
 
 /// An [`ItemCache`] for every possible CPU, without a lock.
 ///
@@ -37,14 +41,14 @@ impl UnlockedCaches {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: The alignment of a type is a power of two; freed by `Drop`.
         let ptr =
-            unsafe { shim::bhlock_alloc_percpu(size_of::<ItemCache>(), align_of::<ItemCache>()) };
+            unsafe { bindings::__alloc_percpu(size_of::<ItemCache>(), align_of::<ItemCache>()) };
         let caches = NonNull::new(ptr).ok_or(ENOMEM)?;
         for cpu in possible_cpus() {
             // SAFETY: `caches` is live and `cpu` is possible; the copy is unused and sized and
             // aligned for an `ItemCache`, and `ItemCache` has no drop glue to skip.
             unsafe {
                 ptr::write(
-                    shim::bhlock_per_cpu_ptr(caches.as_ptr(), cpu.as_u32() as i32).cast(),
+                    bindings::per_cpu_ptr(caches.as_ptr(), cpu.as_u32()).cast(),
                     ItemCache::new(),
                 )
             };
@@ -66,8 +70,8 @@ impl UnlockedCaches {
 
 impl Drop for UnlockedCaches {
     fn drop(&mut self) {
-        // SAFETY: `caches` came from `bhlock_alloc_percpu` and is freed once, here; an
+        // SAFETY: `caches` came from `__alloc_percpu` and is freed once, here; an
         // `ItemCache` has nothing to drop.
-        unsafe { kernel::bindings::free_percpu(self.caches.as_ptr()) };
+        unsafe { bindings::free_percpu(self.caches.as_ptr()) };
     }
 }

@@ -12,11 +12,11 @@ use kernel::{
 };
 
 use crate::{
-    bh::{BhDisabled, LocalBhDisable},
     core_state::{Core, BH_SECTIONS_SERIALISED},
     napi::NapiConsumer,
     shim,
     stats::{Context, Event, Violation, CONTEXTS},
+    sync::bh::{local_bh_disable, LocalBhDisabled},
 };
 
 /// How a context uses its locks on each acquisition.
@@ -119,7 +119,7 @@ impl ShimLocks {
 /// The locks the workloads take besides the cache.
 pub(crate) struct WorkloadLocks {
     /// The second nested-BH lock of [`Workload::LifoPair`] and [`Workload::EarlyReturn`].
-    pub(crate) second: crate::local_lock_nested_bh::LocalLockNestedBh<u64>,
+    pub(crate) second: crate::sync::local_lock_nested_bh::LocalLockNestedBh<u64>,
     /// The `spinlock_t` of [`Workload::NonLifo`].
     spin: Pin<KBox<SpinLock<u64>>>,
     shim: Pin<KBox<ShimLocks>>,
@@ -144,23 +144,20 @@ const WAITER_TIMEOUT_US: i64 = 10_000;
 
 impl Core {
     /// One acquisition by a context that already has BH disabled, as the workload says.
-    pub(crate) fn round_in_bh(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
+    pub(crate) fn round_in_bh(&self, context: Context, bh: &LocalBhDisabled, n: usize, tag: u32) {
         match self.plan.workload {
             Workload::LifoPair => self.lifo_pair(context, bh, n, tag),
             Workload::NonLifo => self.non_lifo(context, bh, n, tag),
             Workload::EarlyReturn => {
-                let Ok(mut inner) = LocalBhDisable::new() else {
+                let Ok(inner) = local_bh_disable() else {
                     return self.stats.violation(context, Violation::BhDisableRefused);
                 };
-                if self
-                    .early_return(context, bh, inner.token(), n, tag)
-                    .is_err()
-                {
+                if self.early_return(context, bh, &inner, n, tag).is_err() {
                     self.stats.event(Event::EarlyReturns, 1);
                 }
                 // Both guards must be gone: locking each again must work.
-                let relocked = self.cache.lock(bh).is_some()
-                    && self.locks.second.lock(inner.token()).is_some();
+                let relocked =
+                    self.cache.lock(bh).is_some() && self.locks.second.lock(&inner).is_some();
                 if !relocked {
                     self.stats.violation(context, Violation::GuardNotReleased);
                 }
@@ -182,7 +179,7 @@ impl Core {
                 {
                     // SAFETY: `spin_lock_bh()` disabled BH, and it stays disabled until the
                     // unlock below, after the last use of the token.
-                    let bh = unsafe { BhDisabled::assume_disabled() };
+                    let bh = unsafe { LocalBhDisabled::assume_disabled() };
                     self.cache_round(Context::Threads, bh, ITEMS, tag);
                 }
                 self.stats.event(Event::SpinLockBhSections, 1);
@@ -190,37 +187,35 @@ impl Core {
                 unsafe { shim::bhlock_spin_unlock_bh(lock) };
             }
             Workload::BhDepth2 => {
-                let (Ok(mut outer), Ok(mut inner)) = (LocalBhDisable::new(), LocalBhDisable::new())
-                else {
+                let (Ok(outer), Ok(inner)) = (local_bh_disable(), local_bh_disable()) else {
                     return self
                         .stats
                         .violation(Context::Threads, Violation::BhDisableRefused);
                 };
-                self.cache_round(Context::Threads, inner.token(), ITEMS, tag);
+                self.cache_round(Context::Threads, &inner, ITEMS, tag);
                 drop(inner);
-                self.cache_round(Context::Threads, outer.token(), ITEMS, tag | 1);
+                self.cache_round(Context::Threads, &outer, ITEMS, tag | 1);
                 self.stats.event(Event::Depth2Sections, 1);
             }
             Workload::HoldForWaiter => self.hold_for_waiter(napi, cpu, tag),
             _ => {
-                let Ok(mut bh) = LocalBhDisable::new() else {
+                let Ok(bh) = local_bh_disable() else {
                     return self
                         .stats
                         .violation(Context::Threads, Violation::BhDisableRefused);
                 };
                 for round in 0..ROUNDS {
-                    self.round_in_bh(Context::Threads, bh.token(), ITEMS, tag | round);
+                    self.round_in_bh(Context::Threads, &bh, ITEMS, tag | round);
                 }
             }
         }
     }
 
-    fn lifo_pair(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
-        let Ok(mut inner) = LocalBhDisable::new() else {
+    fn lifo_pair(&self, context: Context, bh: &LocalBhDisabled, n: usize, tag: u32) {
+        let Ok(inner) = local_bh_disable() else {
             return self.stats.violation(context, Violation::BhDisableRefused);
         };
-        let (Some(cache), Some(mut second)) =
-            (self.cache.lock(bh), self.locks.second.lock(inner.token()))
+        let (Some(cache), Some(mut second)) = (self.cache.lock(bh), self.locks.second.lock(&inner))
         else {
             return self.stats.violation(context, Violation::LockRefused);
         };
@@ -233,7 +228,7 @@ impl Core {
         self.stats.event(Event::LifoPairs, 1);
     }
 
-    fn non_lifo(&self, context: Context, bh: &mut BhDisabled, n: usize, tag: u32) {
+    fn non_lifo(&self, context: Context, bh: &LocalBhDisabled, n: usize, tag: u32) {
         let Some(cache) = self.cache.lock(bh) else {
             return self.stats.violation(context, Violation::LockRefused);
         };
@@ -257,8 +252,8 @@ impl Core {
     fn early_return(
         &self,
         context: Context,
-        outer: &mut BhDisabled,
-        inner: &mut BhDisabled,
+        outer: &LocalBhDisabled,
+        inner: &LocalBhDisabled,
         n: usize,
         tag: u32,
     ) -> Result<(), EarlyOut> {
@@ -274,12 +269,12 @@ impl Core {
     /// Holds this CPU's cache, schedules the NAPI poll of this CPU and waits, still holding,
     /// until the poll has started (and so blocks on the cache) or the timeout passes.
     fn hold_for_waiter(&self, napi: &NapiConsumer, cpu: CpuId, tag: u32) {
-        let Ok(mut bh) = LocalBhDisable::new() else {
+        let Ok(bh) = local_bh_disable() else {
             return self
                 .stats
                 .violation(Context::Threads, Violation::BhDisableRefused);
         };
-        let Some(cache) = self.cache.lock(bh.token()) else {
+        let Some(cache) = self.cache.lock(&bh) else {
             return self
                 .stats
                 .violation(Context::Threads, Violation::LockRefused);

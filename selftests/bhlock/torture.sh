@@ -89,9 +89,17 @@ for p in $params; do
 done
 check control.modinfo_lists_parameters "$([ -z "$missing" ]; echo $?)" "missing:$missing"
 
+# The number of cases, from the module's own table: one more is out of range.
+nr_scenarios=0
+if insmod "$ko"; then
+	nr_scenarios=$(grep -vc '^#' "$debugfs/scenarios")
+	rmmod "$mod"
+fi
+check control.scenarios_listed "$([ "$nr_scenarios" -gt 0 ]; echo $?)" "no scenario table"
 # name=value pairs that are out of range, and the parameter each must be refused for.
 for bad in duration=86401 interval_us=49 interval_us=1000001 napi_budget=0 napi_budget=65 \
-	nr_threads=-2 nr_threads=257 stat_interval=3601 scenario=-2 scenario=17 bench_loops=999 \
+	nr_threads=-2 nr_threads=257 stat_interval=3601 scenario=-2 "scenario=$((nr_scenarios + 1))" \
+	bench_loops=999 \
 	bench_loops=10000001 bench_seconds=0 bench_seconds=601; do
 	p=${bad%%=*}
 	set_marker

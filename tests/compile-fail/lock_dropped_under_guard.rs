@@ -4,22 +4,20 @@
 //!
 //! expect: E0505
 
-#[path = "../../src/bh.rs"]
-mod bh;
-#[path = "../../src/local_lock_nested_bh.rs"]
-mod local_lock_nested_bh;
-#[path = "../../src/shim.rs"]
-mod shim;
-#[path = "../../src/this_cpu.rs"]
-mod this_cpu;
+#[path = "../../src/sync/mod.rs"]
+mod sync;
 
-use bh::{BhDisabled, LocalBhDisable};
+#[allow(unused_imports)]
 use kernel::prelude::*;
-use local_lock_nested_bh::LocalLockNestedBh;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
 
 pub fn misuse(lock: LocalLockNestedBh<u32>) -> Result<u32> {
-    let mut bh = LocalBhDisable::new()?;
-    let guard = lock.lock(bh.token()).ok_or(EBUSY)?;
+    let bh = local_bh_disable()?;
+    let guard = lock.lock(&bh).ok_or(EBUSY)?;
     drop(lock);
     Ok(*guard)
 }

@@ -1,27 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Compile-fail case: `run_on_cpu()` runs its closure in another CPU's hard-irq, in whatever
-//! task that CPU was running, so the closure must be `Send`; a guard moved into it would be
-//! released in that other task.
+//! Compile-fail case: `run_on_cpu()` (the harness's IPI helper, built here with the layer alone)
+//! runs its closure in another CPU's hard-irq, in whatever task that CPU was running, so the
+//! closure must be `Send`; a guard moved into it would be released in that other task.
 //!
 //! expect: E0277
 
-#[path = "../../src/bh.rs"]
-mod bh;
-#[path = "../../src/kthread.rs"]
-mod kthread;
-#[path = "../../src/local_lock_nested_bh.rs"]
-mod local_lock_nested_bh;
-#[path = "../../src/shim.rs"]
-mod shim;
-#[path = "../../src/this_cpu.rs"]
-mod this_cpu;
+#[path = "../../src/on_cpu.rs"]
+mod on_cpu;
+#[path = "../../src/sync/mod.rs"]
+mod sync;
 
-use bh::BhDisabled;
-use kernel::{cpu::CpuId, prelude::*};
-use local_lock_nested_bh::LocalLockNestedBh;
+#[allow(unused_imports)]
+use kernel::prelude::*;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
 
-pub fn misuse(lock: &LocalLockNestedBh<u32>, bh: &mut BhDisabled, cpu: CpuId) -> Result {
+pub fn misuse(
+    lock: &LocalLockNestedBh<u32>,
+    bh: &LocalBhDisabled,
+    cpu: kernel::cpu::CpuId,
+) -> Result {
     let guard = lock.lock(bh).ok_or(EBUSY)?;
-    kthread::run_on_cpu(cpu, move || drop(guard))
+    on_cpu::run_on_cpu(cpu, move || drop(guard))
 }

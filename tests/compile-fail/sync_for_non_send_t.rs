@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Compile-fail case: the per-CPU container is Sync only for T: Send (on PREEMPT_RT several tasks of a CPU take turns with T).
+//! Compile-fail case: the per-CPU container is `Sync` only for `T: Send` (on PREEMPT_RT several tasks of a CPU
+//! take turns with a `T`).
 //!
 //! expect: E0277
 
-#[path = "../../src/bh.rs"]
-mod bh;
-#[path = "../../src/local_lock_nested_bh.rs"]
-mod local_lock_nested_bh;
-#[path = "../../src/shim.rs"]
-mod shim;
-#[path = "../../src/this_cpu.rs"]
-mod this_cpu;
+#[path = "../../src/sync/mod.rs"]
+mod sync;
 
-use bh::{BhDisabled, LocalBhDisable};
+#[allow(unused_imports)]
 use kernel::prelude::*;
-use local_lock_nested_bh::LocalLockNestedBh;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
 
 fn require_sync<T: Sync>() {}
 

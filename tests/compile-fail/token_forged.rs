@@ -1,23 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Compile-fail case: a token cannot be built by hand; only LocalBhDisable and assume_disabled make one.
+//! Compile-fail case: a token cannot be built by hand; only `local_bh_disable()` and `unsafe assume_disabled()` make one.
 //!
 //! expect: E0423
 
-#[path = "../../src/bh.rs"]
-mod bh;
-#[path = "../../src/local_lock_nested_bh.rs"]
-mod local_lock_nested_bh;
-#[path = "../../src/shim.rs"]
-mod shim;
-#[path = "../../src/this_cpu.rs"]
-mod this_cpu;
+#[path = "../../src/sync/mod.rs"]
+mod sync;
 
-use bh::{BhDisabled, LocalBhDisable};
+#[allow(unused_imports)]
 use kernel::prelude::*;
-use local_lock_nested_bh::LocalLockNestedBh;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
 
 pub fn misuse(lock: &LocalLockNestedBh<u32>) -> Option<u32> {
-    let mut bh = BhDisabled(kernel::types::NotThreadSafe);
-    lock.lock(&mut bh).map(|g| *g)
+    let bh = LocalBhDisabled(kernel::types::NotThreadSafe);
+    lock.lock(&bh).map(|g| *g)
 }

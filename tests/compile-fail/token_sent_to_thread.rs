@@ -1,26 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Compile-fail case: a BH section and its token belong to the task that disabled BH.
+//! Compile-fail case: a BH section and its token belong to the task that started it (`LocalBhDisabled: !Send`).
 //!
 //! expect: E0277
 
-#[path = "../../src/bh.rs"]
-mod bh;
-#[path = "../../src/local_lock_nested_bh.rs"]
-mod local_lock_nested_bh;
-#[path = "../../src/shim.rs"]
-mod shim;
-#[path = "../../src/this_cpu.rs"]
-mod this_cpu;
+#[path = "../../src/sync/mod.rs"]
+mod sync;
 
-use bh::{BhDisabled, LocalBhDisable};
+#[allow(unused_imports)]
 use kernel::prelude::*;
-use local_lock_nested_bh::LocalLockNestedBh;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
 
 fn spawn<F: FnOnce() + Send + 'static>(_f: F) {}
 
 pub fn misuse() -> Result {
-    let bh = LocalBhDisable::new()?;
+    let bh = local_bh_disable()?;
     spawn(move || drop(bh));
     Ok(())
 }

@@ -4,8 +4,8 @@
 //!
 //! [`LocalLockNestedBh<T>`] holds one `local_lock_t` and one `T` for every possible CPU. A
 //! context with bottom halves disabled locks its own CPU's copy with
-//! [`LocalLockNestedBh::lock`], which borrows a [`BhDisabled`] token, and gets a guard that
-//! dereferences to that CPU's `T` and unlocks when dropped.
+//! [`LocalLockNestedBh::lock`], which borrows a [`LocalBhDisabled`] token, and gets a guard
+//! that dereferences to that CPU's `T` and unlocks when dropped.
 //!
 //! What the C lock does depends on the kernel configuration, and the guard must be sound on
 //! all of them:
@@ -19,8 +19,23 @@
 //! In none of them does the C lock stop the *same* context from locking twice (on PREEMPT_RT
 //! that would deadlock). Each CPU's copy therefore records its owner task, and a second
 //! [`lock`](LocalLockNestedBh::lock) by the owner returns `None` instead of a second `&mut T`.
+//!
+//! What is checked when, per configuration:
+//!
+//! - at compile time, everywhere: locking needs a [`LocalBhDisabled`] that outlives the guard;
+//!   guards and tokens stay in their task; a `T` moves between tasks only if it is [`Send`];
+//! - at run time, everywhere: a second guard of one copy in one task (the owner check, which
+//!   is also what makes one token enough for several locks);
+//! - at run time, by the kernel's debugging only: sleeping under a guard (BH is disabled, so on
+//!   !PREEMPT_RT that is "scheduling while atomic"; nothing checks it without
+//!   `CONFIG_DEBUG_ATOMIC_SLEEP`), lock order (lockdep, with `CONFIG_PROVE_LOCKING`), and, on
+//!   PREEMPT_RT, taking the lock with interrupts disabled, where the sleeping lock may block
+//!   (`CONFIG_DEBUG_ATOMIC_SLEEP`). The kernel's `SpinLock` leaves the same to the same checks.
+//!
+//! C reference: [`include/linux/local_lock.h`](srctree/include/linux/local_lock.h)
 
-use crate::{bh::BhDisabled, shim, this_cpu};
+use super::{bh::LocalBhDisabled, bindings};
+
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
@@ -30,8 +45,9 @@ use core::{
     ptr::{self, NonNull},
     sync::atomic::{AtomicPtr, Ordering},
 };
+
+// A group of its own: in the kernel tree it reads `use crate::`, which sorts after `core`.
 use kernel::{
-    bindings,
     cpu::{nr_cpu_ids, CpuId},
     cpumask::Cpumask,
     ffi::c_void,
@@ -42,15 +58,26 @@ use kernel::{
     types::{NotThreadSafe, Opaque},
 };
 
+pub(crate) mod this_cpu;
+
 /// Creates a [`LocalLockNestedBh`] with its own lockdep class, named after the call site
 /// unless a name is given.
 ///
 /// `$init` is called once for every possible CPU with its [`CpuId`] and returns a
 /// `PinInit<T, Error>` for that CPU's copy.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::new_local_lock_nested_bh;
+///
+/// let counters = new_local_lock_nested_bh!(|_cpu| Ok(0u64), "rx_counters")?;
+/// # Ok::<(), Error>(())
+/// ```
 #[macro_export]
 macro_rules! new_local_lock_nested_bh {
     ($init:expr $(, $name:literal)? $(,)?) => {
-        $crate::local_lock_nested_bh::LocalLockNestedBh::new(
+        $crate::sync::local_lock_nested_bh::LocalLockNestedBh::new(
             $init,
             ::kernel::optional_name!($($name)?),
             ::kernel::static_lock_class!(),
@@ -68,6 +95,13 @@ const C_LOCK_IS_EMPTY: bool = !cfg!(CONFIG_PREEMPT_RT) && !cfg!(CONFIG_DEBUG_LOC
 
 /// The largest per-CPU allocation, `PCPU_MIN_UNIT_SIZE` in `include/linux/percpu.h` (a macro).
 const PCPU_MIN_UNIT_SIZE: usize = 32 << 10;
+
+/// Whether the per-CPU allocator takes a copy of `T` (with its lock): at most
+/// `PCPU_MIN_UNIT_SIZE` bytes, aligned to at most a page. `pcpu_alloc()` refuses the others,
+/// with a WARN.
+const fn fits_per_cpu<T>() -> bool {
+    size_of::<Slot<T>>() <= PCPU_MIN_UNIT_SIZE && align_of::<Slot<T>>() <= PAGE_SIZE
+}
 
 /// One CPU's copy: the C lock, the task holding it, and the data.
 #[repr(C)]
@@ -92,12 +126,39 @@ impl<T> Slot<T> {
 
 /// A per-CPU `T`, each copy protected by its own CPU's `local_lock_t` in nested-BH mode.
 ///
+/// A copy the per-CPU allocator would refuse (larger than 32 KiB with its lock, or aligned
+/// beyond a page) does not build: [`LocalLockNestedBh::new`] asserts its size at compile time.
+///
+/// # Examples
+///
+/// A counter per CPU, bumped under the lock and summed when nothing else can reach it:
+///
+/// ```
+/// use kernel::bh::local_bh_disable;
+/// use kernel::new_local_lock_nested_bh;
+///
+/// let mut counters = new_local_lock_nested_bh!(|_cpu| Ok(0u64))?;
+/// {
+///     let bh = local_bh_disable()?;
+///     let mut mine = counters.lock(&bh).ok_or(EBUSY)?;
+///     *mine += 1;
+///     // The same task cannot hold the same copy twice: the second guard is refused.
+///     assert!(counters.lock(&bh).is_none());
+/// }
+/// let mut total = 0;
+/// counters.for_each_cpu_mut(|_cpu, n| total += *n);
+/// assert_eq!(total, 1);
+/// # Ok::<(), Error>(())
+/// ```
+///
 /// # Invariants
 ///
 /// `slots` is a live per-CPU allocation of `Slot<T>` owned by this object; on every possible
 /// CPU its `lock` is initialised with this object's class and its `data` holds an initialised,
-/// pinned `T`. `owner` of a slot is non-null exactly while a [`LocalLockNestedBhGuard`] for it
-/// exists.
+/// pinned `T`. A slot's `owner` is the task that holds its C lock, or null when no task does.
+/// A task holds it from `lock()` to the drop of the guard, or, if the guard is forgotten
+/// (`core::mem::forget`), for ever: later `lock()`s by that task return `None`, and on
+/// PREEMPT_RT other tasks block, as for any leaked lock guard.
 pub struct LocalLockNestedBh<T> {
     slots: NonNull<c_void>,
     // Owns the `T`s (drop check), and is invariant in `T` as the kernel's `Lock<T>` is
@@ -116,8 +177,12 @@ unsafe impl<T: Send> Send for LocalLockNestedBh<T> {}
 // turns through the C lock, so `T` moves between tasks, which `T: Send` allows.
 unsafe impl<T: Send> Sync for LocalLockNestedBh<T> {}
 
+// The `T`s live in per-CPU memory, which never moves, whatever happens to this object: moving it
+// moves a pointer. No API pins through it.
+impl<T> Unpin for LocalLockNestedBh<T> {}
+
 /// Every possible CPU, in order.
-pub fn possible_cpus() -> impl Iterator<Item = CpuId> {
+fn possible_cpus() -> impl Iterator<Item = CpuId> {
     // SAFETY: `__cpu_possible_mask` is a valid cpumask for the whole life of the kernel.
     let mask = unsafe { Cpumask::from_raw(&raw const bindings::__cpu_possible_mask) };
     (0..nr_cpu_ids())
@@ -129,9 +194,9 @@ impl<T> LocalLockNestedBh<T> {
     /// Allocates a copy of the lock and of `T` for every possible CPU.
     ///
     /// `init(cpu)` builds CPU `cpu`'s `T`. On failure the copies built so far are dropped.
-    /// Fails with `EINVAL` when a CPU's copy is larger than the per-CPU allocator takes
-    /// (32 KiB) or aligned beyond a page. Prefer [`new_local_lock_nested_bh!`], which supplies
-    /// the name and a lock class.
+    /// A copy larger than the per-CPU allocator takes (32 KiB, with its lock) or aligned beyond
+    /// a page does not build. Prefer [`new_local_lock_nested_bh!`], which supplies the name and
+    /// a lock class.
     pub fn new<I>(
         mut init: impl FnMut(CpuId) -> I,
         name: &'static CStr,
@@ -140,13 +205,14 @@ impl<T> LocalLockNestedBh<T> {
     where
         I: PinInit<T, Error>,
     {
-        // `pcpu_alloc()` refuses these with a WARN(); refuse them here without one.
-        if size_of::<Slot<T>>() > PCPU_MIN_UNIT_SIZE || align_of::<Slot<T>>() > PAGE_SIZE {
-            return Err(EINVAL);
-        }
+        // `pcpu_alloc()` would refuse these with a WARN(): refuse them at build time.
+        const_assert!(
+            fits_per_cpu::<T>(),
+            "a per-CPU copy must fit the per-CPU allocator"
+        );
         // SAFETY: The alignment of a type is a power of two; the result is freed by `Drop` or
         // below.
-        let ptr = unsafe { shim::bhlock_alloc_percpu(size_of::<Slot<T>>(), align_of::<Slot<T>>()) };
+        let ptr = unsafe { bindings::__alloc_percpu(size_of::<Slot<T>>(), align_of::<Slot<T>>()) };
         let slots = NonNull::new(ptr).ok_or(ENOMEM)?;
         let this = core::mem::ManuallyDrop::new(Self {
             slots,
@@ -159,7 +225,7 @@ impl<T> LocalLockNestedBh<T> {
             let slot = this.slot(cpu);
             // SAFETY: `slot` is this CPU's zeroed, unused slot; `name` and `key` are static.
             unsafe {
-                shim::bhlock_local_lock_init(
+                bindings::local_lock_init_class(
                     Opaque::cast_into(&raw const (*slot).lock),
                     name.as_char_ptr(),
                     key.as_ptr(),
@@ -181,7 +247,7 @@ impl<T> LocalLockNestedBh<T> {
                     ptr::drop_in_place(UnsafeCell::raw_get(&raw const (*this.slot(cpu)).data))
                 };
             }
-            // SAFETY: `slots` came from `bhlock_alloc_percpu` and is freed once.
+            // SAFETY: `slots` came from `__alloc_percpu` and is freed once.
             unsafe { bindings::free_percpu(this.slots.as_ptr()) };
             return Err(e);
         }
@@ -191,7 +257,7 @@ impl<T> LocalLockNestedBh<T> {
 
     /// The slot of the CPU this context runs on, which it stays on while `bh` is borrowed.
     #[inline]
-    fn this_cpu_slot<'a>(&'a self, _bh: &'a BhDisabled) -> &'a Slot<T> {
+    fn this_cpu_slot<'a>(&'a self, _bh: &'a LocalBhDisabled) -> &'a Slot<T> {
         // SAFETY: `slots` is live; BH is disabled (the token's invariant), so this task stays
         // on this CPU for `'a` and the pointer stays this CPU's slot.
         unsafe { &*this_cpu::this_cpu_ptr(self.slots.as_ptr()).cast::<Slot<T>>() }
@@ -200,17 +266,37 @@ impl<T> LocalLockNestedBh<T> {
     /// CPU `cpu`'s slot.
     fn slot(&self, cpu: CpuId) -> *mut Slot<T> {
         // SAFETY: `slots` is a live per-CPU allocation and `cpu` is a possible CPU.
-        unsafe { shim::bhlock_per_cpu_ptr(self.slots.as_ptr(), cpu.as_u32() as i32).cast() }
+        unsafe { bindings::per_cpu_ptr(self.slots.as_ptr(), cpu.as_u32()).cast() }
     }
 
     /// Locks the local CPU's copy, or returns `None` if the current context already holds it.
     ///
     /// The guard borrows `bh`, so it cannot outlive the BH-disabled section, and it is neither
-    /// `Send` nor `Sync`. On PREEMPT_RT this may block on another task of this CPU that holds
-    /// the lock (with priority inheritance); it never sleeps on !PREEMPT_RT.
+    /// `Send` nor `Sync`. One token may back guards of several locks at once, as one C section
+    /// holds several nested-BH locks; the owner check refuses a second guard of the same one.
+    /// On PREEMPT_RT this may block on another task of this CPU that holds the lock (with
+    /// priority inheritance), so interrupts must be enabled there; it never sleeps on
+    /// !PREEMPT_RT.
+    ///
+    /// # Examples
+    ///
+    /// Two nested-BH locks held under one section:
+    ///
+    /// ```
+    /// use kernel::bh::local_bh_disable;
+    /// use kernel::new_local_lock_nested_bh;
+    ///
+    /// let a = new_local_lock_nested_bh!(|_cpu| Ok(1u32))?;
+    /// let b = new_local_lock_nested_bh!(|_cpu| Ok(2u32))?;
+    /// let bh = local_bh_disable()?;
+    /// let ga = a.lock(&bh).ok_or(EBUSY)?;
+    /// let gb = b.lock(&bh).ok_or(EBUSY)?;
+    /// assert_eq!(*ga + *gb, 3);
+    /// # Ok::<(), Error>(())
+    /// ```
     #[must_use = "the lock is released as soon as the guard is dropped"]
     #[inline]
-    pub fn lock<'a>(&'a self, bh: &'a mut BhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
+    pub fn lock<'a>(&'a self, bh: &'a LocalBhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
         let slot: &'a Slot<T> = self.this_cpu_slot(bh);
         let me = this_cpu::current();
         // Only this task ever stores itself here, so a match means it holds the slot already,
@@ -221,7 +307,7 @@ impl<T> LocalLockNestedBh<T> {
         if !C_LOCK_IS_EMPTY {
             // SAFETY: The lock is initialised (type invariant), it is this CPU's copy, and BH
             // stays disabled until the guard, which borrows the token, unlocks it.
-            unsafe { shim::bhlock_local_lock_nested_bh(slot.lock_ptr()) };
+            unsafe { bindings::__local_lock_nested_bh(slot.lock_ptr()) };
         }
         slot.owner.store(me, Ordering::Relaxed);
         // INVARIANT: This context holds the C lock and is recorded as the owner.
@@ -238,23 +324,9 @@ impl<T> LocalLockNestedBh<T> {
     /// `PREEMPT_RT_NEEDS_BH_LOCK`, where BH-disabled sections of different tasks of one CPU
     /// interleave and this lock is what keeps them apart.
     #[inline]
-    pub fn held_by_other_task(&self, bh: &BhDisabled) -> bool {
+    pub fn held_by_other_task(&self, bh: &LocalBhDisabled) -> bool {
         let owner = self.this_cpu_slot(bh).owner.load(Ordering::Relaxed);
         !owner.is_null() && owner != this_cpu::current()
-    }
-
-    /// Unlocks the local CPU's copy without a guard: only for bhlock's `unlock_not_held`
-    /// splat case, which shows what the C lock's checks say about an unlock nobody paired.
-    ///
-    /// # Safety
-    ///
-    /// The current context must hold the local CPU's lock, through a guard that it has
-    /// forgotten (`core::mem::forget`), and must not use that guard's data afterwards.
-    pub unsafe fn force_unlock(&self, bh: &BhDisabled) {
-        let slot = self.this_cpu_slot(bh);
-        slot.owner.store(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: The caller holds the lock (or, in the splat case, deliberately does not).
-        unsafe { shim::bhlock_local_unlock_nested_bh(slot.lock_ptr()) };
     }
 
     /// Calls `f` on every possible CPU's copy of `T`, without locking.
@@ -277,7 +349,7 @@ impl<T> Drop for LocalLockNestedBh<T> {
             // SAFETY: Every `T` is initialised (type invariant) and, with `&mut self`, unused.
             unsafe { ptr::drop_in_place((*self.slot(cpu)).data.get()) };
         }
-        // SAFETY: `slots` came from `bhlock_alloc_percpu` and is freed once, here.
+        // SAFETY: `slots` came from `__alloc_percpu` and is freed once, here.
         unsafe { bindings::free_percpu(self.slots.as_ptr()) };
     }
 }
@@ -291,7 +363,7 @@ impl<T> Drop for LocalLockNestedBh<T> {
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LocalLockNestedBhGuard<'a, T> {
     slot: &'a Slot<T>,
-    _bh: PhantomData<&'a mut BhDisabled>,
+    _bh: PhantomData<&'a LocalBhDisabled>,
     _not_send: NotThreadSafe,
 }
 
@@ -330,7 +402,7 @@ impl<T> Drop for LocalLockNestedBhGuard<'_, T> {
         self.slot.owner.store(ptr::null_mut(), Ordering::Relaxed);
         if !C_LOCK_IS_EMPTY {
             // SAFETY: This context holds the lock (type invariant), still with BH disabled.
-            unsafe { shim::bhlock_local_unlock_nested_bh(self.slot.lock_ptr()) };
+            unsafe { bindings::__local_unlock_nested_bh(self.slot.lock_ptr()) };
         }
     }
 }

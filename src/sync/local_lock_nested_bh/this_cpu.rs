@@ -2,16 +2,19 @@
 
 //! `this_cpu_ptr()` and `current` for the guard's fast path.
 //!
-//! Both are C macros, which Rust reaches through a call: bhlock's shim for the first,
-//! `rust_helper_get_current` for the second (`CONFIG_RUST_INLINE_HELPERS` would inline the
-//! kernel's helpers, but not a module's shim). `make bench` showed those two calls to be most
-//! of what the guard costs where the C lock itself is empty. On x86-64 SMP each macro is one
-//! `%gs`-relative load of an exported per-CPU variable, so that is done inline here, as
-//! `arch/x86/include/asm/percpu.h` and `asm/current.h` do; every other configuration calls the
-//! shim and the helper as before. KUnit's `this_cpu_reads_match_the_c_macros` compares both
-//! ways.
+//! Both are C macros, which Rust reaches through a helper call (unless
+//! `CONFIG_RUST_INLINE_HELPERS` inlines it, which a module's helpers never are). `make bench`
+//! showed those two calls to be most of what the guard costs where the C lock itself is empty.
+//! On x86-64 SMP each macro is one `%gs`-relative load of an exported per-CPU variable, so that
+//! is done inline here, as `arch/x86/include/asm/percpu.h` and `asm/current.h` do.
+//!
+//! With `CONFIG_DEBUG_PREEMPT`, C's `this_cpu_ptr()` also checks that the caller cannot migrate
+//! (`raw_cpu_ptr()` is the unchecked form); the inline load would drop that check exactly on
+//! the debug kernels, so there, and on every other architecture, the helper is called.
+//! bhlock's KUnit case `this_cpu_reads_match_the_c_macros` compares both ways.
 
-use kernel::{bindings, ffi::c_void};
+use super::bindings;
+use kernel::ffi::c_void;
 
 /// `this_cpu_ptr(ptr)` for a per-CPU pointer `ptr`.
 ///
@@ -19,7 +22,7 @@ use kernel::{bindings, ffi::c_void};
 /// copy only while the caller cannot migrate (BH or preemption disabled).
 #[inline(always)]
 pub(crate) fn this_cpu_ptr(ptr: *mut c_void) -> *mut c_void {
-    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_DEBUG_PREEMPT)))]
     {
         let offset: usize;
         // SAFETY: `this_cpu_off` is an exported per-CPU `unsigned long` holding this CPU's
@@ -35,10 +38,11 @@ pub(crate) fn this_cpu_ptr(ptr: *mut c_void) -> *mut c_void {
         };
         ptr.wrapping_byte_add(offset)
     }
-    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_DEBUG_PREEMPT))))]
     {
-        // SAFETY: Always safe to call; the pointer is only computed.
-        unsafe { crate::shim::bhlock_this_cpu_ptr(ptr) }
+        // SAFETY: The pointer is only computed; with `CONFIG_DEBUG_PREEMPT` the helper warns if
+        // the caller could migrate.
+        unsafe { bindings::this_cpu_ptr(ptr) }
     }
 }
 

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Compile-fail case: `LocalLockNestedBhGuard<'a, T>` is not contravariant in `T` either.
+//!
+//! expect: lifetime may not live long enough
+
+#[path = "../../src/sync/mod.rs"]
+mod sync;
+
+#[allow(unused_imports)]
+use kernel::prelude::*;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
+
+pub fn misuse<'g, 's>(
+    guard: LocalLockNestedBhGuard<'g, &'s u32>,
+) -> LocalLockNestedBhGuard<'g, &'static u32> {
+    guard
+}

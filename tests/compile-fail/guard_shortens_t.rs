@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Compile-fail case: `LocalLockNestedBhGuard<'a, T>` is invariant in `T`: it derefs to `&mut T`, so a guard
+//! of `&'static u32` must not pass for a guard of `&'short u32` and store a short reference.
+//!
+//! expect: lifetime may not live long enough
+
+#[path = "../../src/sync/mod.rs"]
+mod sync;
+
+#[allow(unused_imports)]
+use kernel::prelude::*;
+#[allow(unused_imports)]
+use sync::{
+    bh::{local_bh_disable, LocalBhDisabled},
+    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+};
+
+pub fn misuse<'g, 's>(
+    guard: LocalLockNestedBhGuard<'g, &'static u32>,
+) -> LocalLockNestedBhGuard<'g, &'s u32> {
+    guard
+}
