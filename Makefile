@@ -13,6 +13,10 @@
 #   make repeat           set up, then run one scenario case (REPEAT_CASE, default busted)
 #                         REPEAT_RUNS times (default 20) per kernel, CPUs idle and busy, to show
 #                         that its verdict does not depend on luck (not part of check)
+#   make upstream         set up, then write the guard API (src/sync/) as a patch series for
+#                         Linux 7.3 into results/upstream/, checkpatch and rustfmt it, build it
+#                         into a copy of the nort kernel and run its examples as KUnit doctests
+#                         in a boot (part of check, as upstream.*)
 #   make kernels          build (or find cached) all three test kernels
 #   make cache-key        print the cache key of each test kernel (BHLOCK_KERNELS_ONLY picks),
 #                         one per line: the name of its directory in $(BHLOCK_CACHE)/kernels
@@ -29,7 +33,7 @@ KERNEL ?= nort
 export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
 	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
-.PHONY: all module run check bench repeat kernels cache-key setup clean
+.PHONY: all module run check bench repeat upstream kernels cache-key setup clean
 
 all: module
 
@@ -50,6 +54,9 @@ bench:
 
 repeat:
 	@scripts/setup.sh && scripts/repeat.sh
+
+upstream:
+	@scripts/setup.sh && scripts/upstream.sh
 
 kernels:
 	@scripts/setup.sh && for k in nort rt rt-bhlock; do scripts/build-kernel.sh $$k || exit; done

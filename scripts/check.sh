@@ -10,7 +10,8 @@
 # the build logs go to $BHLOCK_RESULTS/<kernel>/. Then a table of where the time went
 # (also $BHLOCK_RESULTS/timings.txt): setup, each kernel build or cache hit, module build,
 # compile-fail, and each boot's guest time by phase (scripts/vng-run.sh). The results are also
-# in $BHLOCK_RESULTS/junit.xml. The last line is "N passed, N failed".
+# in $BHLOCK_RESULTS/junit.xml. With nort, also the guard API as an upstream patch series
+# (scripts/upstream.sh, upstream.*). The last line is "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -143,6 +144,21 @@ for k in "${kernels[@]}"; do
 	done
 	echo "# kernel $k: $((SECONDS - t0)) s" | tee -a "$all_ktap"
 done
+
+# The guard API as an upstream patch series, built into a copy of the nort kernel and its
+# examples run as KUnit doctests (scripts/upstream.sh): with nort, the kernel it builds on.
+if [[ " ${kernels[*]} " == *" nort "* ]]; then
+	t=$EPOCHREALTIME
+	"$BHLOCK_ROOT/scripts/upstream.sh" "$BHLOCK_RESULTS/upstream" >"$BHLOCK_RESULTS/upstream.ktap" 2>&1
+	import_ktap "$BHLOCK_RESULTS/upstream.ktap"
+	read -r kboot user test off wall <"$BHLOCK_RESULTS/upstream/console.log.phases" ||
+		kboot=- user=- test=- off=- wall=-
+	if grep -q '^# kernel cached in ' "$BHLOCK_RESULTS/upstream.ktap"; then
+		timing "upstream (kernel cached)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
+	else
+		timing "upstream (kernel built)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
+	fi
+fi
 
 echo "# matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS" | tee -a "$all_ktap"
 timing total "$SECONDS"

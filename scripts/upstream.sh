@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# upstream.sh [OUTDIR]: the guard API (src/sync/) as the patch series a kernel Rust developer
+# would post, checked as its reviewers would. Prints KTAP, upstream.<check>:
+#
+#   series      git format-patch writes three patches against Linux 7.3 into OUTDIR
+#               (default $BHLOCK_RESULTS/upstream): the C
+#               helpers (rust/helpers/), the BH token (rust/kernel/bh.rs), the lock
+#               (rust/kernel/sync/local_lock_nested_bh.rs);
+#   checkpatch  scripts/checkpatch.pl --strict: no error, warning or check;
+#   rustfmt     the kernel's rustfmt settings change nothing in the patched files;
+#   apply       the series applies to the 7.3 source;
+#   build       the kernel builds with it, from a copy of the cached nort build (lockdep on)
+#               with CONFIG_RUST_KERNEL_DOCTESTS=y, incrementally (the source path must stay
+#               the same for that, so the patched rust/ is bind-mounted over the shared
+#               source's in a private mount namespace); no compiler warning in the new files;
+#   doctest.*   in a boot of that kernel, every `# Examples` block of the new files, run by
+#               KUnit as rust_doctests_kernel; one line each, and one that none is missing;
+#   boot.clean  no kernel report (WARN, BUG, lockdep) during the doctests.
+#
+# The files move unchanged but for the paths of their own crate: in the kernel tree `kernel::`
+# is `crate::` (`$crate::` in macros) and the layer's `super::` imports are `crate::`.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=${1:-$BHLOCK_RESULTS/upstream}
+rm -rf "$out"
+mkdir -p "$out"
+layer=$BHLOCK_ROOT/src/sync
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n upstream.$1"
+	[ $# -lt 2 ] || echo "# $2"
+}
+not_ok() {
+	n=$((n + 1)); failed=1
+	echo "not ok $n upstream.$1"
+	[ $# -lt 2 ] || printf '%s\n' "$2" | sed 's/^/# /'
+}
+finish() { echo "1..$n"; exit $failed; }
+
+echo "TAP version 13"
+ksrc=$("$BHLOCK_ROOT/scripts/kernel-source.sh") || { not_ok series "no kernel source"; finish; }
+base=$("$BHLOCK_ROOT/scripts/build-kernel.sh" nort) || { not_ok series "no nort kernel"; finish; }
+
+# to_tree FILE: FILE as it reads in the kernel tree (comments are left alone: the examples
+# already say `kernel::`, as doctests must).
+to_tree() {
+	sed -e '/^[[:space:]]*\/\//!{s/::kernel::/$crate::/g; s/\bkernel::/crate::/g; s/^use super::/use crate::/}' "$1"
+}
+# insert_before FILE LINE NEW: NEW on a line of its own before the line LINE of FILE.
+insert_before() {
+	grep -qxF -- "$2" "$1" || { echo "no line '$2' in $1" >&2; return 1; }
+	awk -v at="$2" -v new="$3" '$0 == at { print new } { print }' "$1" >"$1.new" && mv "$1.new" "$1"
+}
+
+# insert_after FILE LINE NEW: NEW on a line of its own after the line LINE of FILE.
+insert_after() {
+	grep -qxF -- "$2" "$1" || { echo "no line '$2' in $1" >&2; return 1; }
+	awk -v at="$2" -v new="$3" '{ print } $0 == at { print new }' "$1" >"$1.new" && mv "$1.new" "$1"
+}
+
+# --- the series, in a repository that holds just the files it touches ---
+git_dir=$out/git
+mkdir -p "$git_dir/rust/helpers" "$git_dir/rust/kernel/sync/local_lock_nested_bh"
+for f in MAINTAINERS rust/helpers/helpers.c rust/kernel/lib.rs rust/kernel/sync.rs; do
+	cp "$ksrc/$f" "$git_dir/$f"
+done
+ident=(-c user.name="bhlock developers" -c user.email="bhlock@example.org")
+gitc() { git -C "$git_dir" "${ident[@]}" "$@"; }
+commit() {
+	gitc add -A && gitc commit -q -s -F - || return 1
+}
+series() {
+	gitc init -q && gitc add -A && gitc commit -q -m "Linux $(make -s -C "$ksrc" kernelversion)" || return 1
+
+	cp "$layer"/helpers/{bh,local_lock,percpu}.c "$git_dir/rust/helpers/"
+	insert_before "$git_dir/rust/helpers/helpers.c" '#include "binder.c"' '#include "bh.c"' &&
+	insert_before "$git_dir/rust/helpers/helpers.c" '#include "maple_tree.c"' '#include "local_lock.c"' &&
+	insert_before "$git_dir/rust/helpers/helpers.c" '#include "pid_namespace.c"' '#include "percpu.c"' &&
+	insert_before "$git_dir/MAINTAINERS" $'F:\trust/helpers/mutex.c' $'F:\trust/helpers/bh.c' &&
+	insert_before "$git_dir/MAINTAINERS" $'F:\trust/helpers/mutex.c' $'F:\trust/helpers/local_lock.c' &&
+	insert_after "$git_dir/MAINTAINERS" $'F:\tmm/percpu-internal.h' $'F:\trust/helpers/percpu.c' ||
+		return 1
+	commit <<-'EOF' || return 1
+	rust: helpers: add BH, nested-BH local lock and per-CPU helpers
+
+	local_bh_disable(), local_bh_enable(), in_hardirq(), irqs_disabled(),
+	lockdep_assert_in_softirq(), __local_lock_nested_bh(),
+	__local_unlock_nested_bh(), __alloc_percpu(), per_cpu_ptr() and
+	this_cpu_ptr() are macros or static inlines, which bindgen cannot bind.
+
+	local_lock_init() gives every lock initialised at one call site one static
+	lock class, so the init helper takes the class and name from its Rust
+	caller, as __spin_lock_init() does for spinlock_t.
+
+	The Rust users follow in the next two patches.
+	EOF
+
+	to_tree "$layer/bh.rs" >"$git_dir/rust/kernel/bh.rs"
+	insert_before "$git_dir/rust/kernel/lib.rs" 'pub mod bits;' 'pub mod bh;' &&
+	insert_before "$git_dir/MAINTAINERS" $'F:\trust/kernel/sync/lock.rs' $'F:\trust/kernel/bh.rs' ||
+		return 1
+	commit <<-'EOF' || return 1
+	rust: bh: add LocalBhDisabled, a token for BH-disabled sections
+
+	Nested-BH local locks (local_lock_nested_bh()) may only be taken with
+	bottom halves disabled. On PREEMPT_RT such a section is preemptible and,
+	without PREEMPT_RT_NEEDS_BH_LOCK, no longer excludes the other BH sections
+	of its CPU; that lock is what keeps them apart.
+
+	Add a token for such a section, shaped like LocalInterruptDisabled:
+	local_bh_disable() returns an owned one that calls local_bh_enable() when
+	dropped, and the unsafe LocalBhDisabled::assume_disabled() lends one to
+	softirq handlers. Functions that need the context take it by shared
+	reference, so one section can back several locks, as in C.
+
+	local_bh_disable() refuses where local_bh_enable() is not allowed (hard
+	irq, NMI, interrupts off). A token dropped with interrupts disabled (a
+	LocalInterruptDisabled made inside the section) leaves the section open
+	with a warning rather than call local_bh_enable(), which could run
+	softirqs and, with TRACE_IRQFLAGS, would enable interrupts behind the
+	interrupt token's back.
+	EOF
+
+	to_tree "$layer/local_lock_nested_bh.rs" >"$git_dir/rust/kernel/sync/local_lock_nested_bh.rs"
+	to_tree "$layer/local_lock_nested_bh/this_cpu.rs" \
+		>"$git_dir/rust/kernel/sync/local_lock_nested_bh/this_cpu.rs"
+	insert_before "$git_dir/rust/kernel/sync.rs" 'pub mod lock;' 'pub mod local_lock_nested_bh;' &&
+	insert_before "$git_dir/MAINTAINERS" $'F:\trust/kernel/sync/lock.rs' \
+		$'F:\trust/kernel/sync/local_lock_nested_bh.rs\nF:\trust/kernel/sync/local_lock_nested_bh/' ||
+		return 1
+	commit <<-'EOF' || return 1
+	rust: sync: add LocalLockNestedBh, per-CPU data under a nested-BH lock
+
+	LocalLockNestedBh<T> holds a local_lock_t and a T for every possible CPU.
+	lock() takes a LocalBhDisabled token and returns a guard for the local
+	CPU's copy that unlocks when dropped; the guard borrows the token, so it
+	cannot outlive the BH-disabled section, and stays in its task.
+
+	The C lock does not stop one context from taking it twice (on !RT without
+	lockdep it compiles to nothing; on PREEMPT_RT a second lock deadlocks), so
+	each copy records its owner task and a second lock() by it returns None.
+	That check also makes one token enough for several locks.
+
+	The type is invariant in T, as Lock<T> is, because lock(&self) hands out
+	&mut T. Copies the per-CPU allocator would refuse fail to build. On x86-64
+	without DEBUG_PREEMPT, this_cpu_ptr() and current are inline %gs loads, as
+	in C; elsewhere the helpers are called.
+	EOF
+	gitc format-patch -q -o "$out" HEAD~3 || return 1
+}
+if series >"$out/series.log" 2>&1; then
+	ok series "$(cd "$out" && ls ./*.patch | wc -l) patches in $out"
+else
+	not_ok series "$(tail -n 5 "$out/series.log")"
+	finish
+fi
+patches=("$out"/*.patch)
+
+# --- checkpatch and rustfmt ---
+if (cd "$ksrc" && scripts/checkpatch.pl --strict --terse "${patches[@]}") >"$out/checkpatch.log" 2>&1; then
+	ok checkpatch "${#patches[@]} patches: 0 errors, 0 warnings, 0 checks"
+else
+	not_ok checkpatch "$(grep -v '^$' "$out/checkpatch.log" | head -n 20)"
+fi
+rs_files=("$git_dir"/rust/kernel/bh.rs "$git_dir"/rust/kernel/sync/local_lock_nested_bh.rs
+	"$git_dir"/rust/kernel/sync/local_lock_nested_bh/this_cpu.rs)
+mapfile -t rustfmt_cmd < <(rustfmt_cmd)
+if [ ${#rustfmt_cmd[@]} -eq 0 ]; then
+	not_ok rustfmt "no rustfmt"
+elif "${rustfmt_cmd[@]}" --edition 2021 --config-path "$ksrc/.rustfmt.toml" --check \
+	"${rs_files[@]}" >"$out/rustfmt.log" 2>&1; then
+	ok rustfmt
+else
+	not_ok rustfmt "$(head -n 20 "$out/rustfmt.log")"
+fi
+
+# --- apply and build ---
+# The cache key: the nort build it starts from and everything that goes into this one.
+key=$( { basename "$base"; cat "${patches[@]}" "$BHLOCK_ROOT/configs/upstream.config"; } |
+	sed '/^From [0-9a-f]\{40\}/d; /^Date: /d' | sha256sum | cut -c1-12)
+kdir=$BHLOCK_CACHE/kernels/upstream-$(basename "$base" | cut -d- -f2)-$key
+# The patched source: rust/ (what the build reads of the series) and MAINTAINERS.
+src=$kdir.src
+if [ -f "$kdir/.bhlock-built" ] && [ -d "$src/rust" ]; then
+	ok apply "cached"
+	ok build "kernel cached in $kdir"
+else
+	rm -rf "$kdir" "$src"
+	mkdir -p "$src"
+	cp -a "$ksrc/rust" "$ksrc/MAINTAINERS" "$src/"
+	applied=1
+	for p in "${patches[@]}"; do
+		git -C "$src" apply --include='rust/*' --include=MAINTAINERS "$p" >>"$out/apply.log" 2>&1 ||
+			{ applied=0; break; }
+	done
+	if [ $applied -eq 0 ]; then
+		not_ok apply "$(tail -n 5 "$out/apply.log")"
+		finish
+	fi
+	ok apply
+	start=$SECONDS
+	cp -a "$base" "$kdir.tmp" && rm -f "$kdir.tmp/.bhlock-built" && mv "$kdir.tmp" "$kdir"
+	"$ksrc/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" \
+		"$BHLOCK_ROOT/configs/upstream.config" >/dev/null
+	# Root may mount in a new mount namespace; anybody else needs a user namespace for it.
+	ns=(unshare -m)
+	[ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
+	# RUSTDOC builds the doctests; it is not in kmake_args, so the nort objects stay valid.
+	if "${ns[@]}" sh -c 'mount --bind "$1" "$2/rust" && shift 2 && exec "$@"' sh \
+		"$src/rust" "$ksrc" bash -c 'make -s -C "$1" O="$2" "${@:3}" olddefconfig &&
+			make -C "$1" O="$2" "${@:3}" -j"$(($(nproc) + 1))"' sh \
+		"$ksrc" "$kdir" "${kmake_args[@]}" RUSTDOC="$RUSTDOC" >"$kdir/build.log" 2>&1 &&
+		grep -qx 'CONFIG_RUST_KERNEL_DOCTESTS=y' "$kdir/.config"; then
+		touch "$kdir/.bhlock-built"
+		ok build "$((SECONDS - start)) s from a copy of $(basename "$base")"
+	else
+		not_ok build "$(tail -n 20 "$kdir/build.log")"
+		finish
+	fi
+fi
+warnings=$(grep -A3 '^warning' "$kdir/build.log" | grep -E 'kernel/(bh|sync/local_lock_nested_bh)|helpers/(bh|local_lock|percpu)\.c' || true)
+if [ -z "$warnings" ]; then
+	ok build.no_warnings
+else
+	not_ok build.no_warnings "$warnings"
+fi
+
+# --- the doctests, in a boot ---
+console=$out/console.log
+BHLOCK_KUNIT_FILTER='rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' \
+	"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$console" -- true >"$out/vng.log" 2>&1 ||
+	not_ok boot "$(tail -n 5 "$out/vng.log")"
+# The number of examples each file holds: a doctest that silently stops running is a failure.
+expected=$(( $(grep -c '^[[:space:]]*/// ```$' "$layer/bh.rs") / 2 +
+	$(grep -c '^[[:space:]]*/// ```$' "$layer/local_lock_nested_bh.rs") / 2 ))
+seen=0
+while read -r verdict name; do
+	seen=$((seen + 1))
+	if [ "$verdict" = ok ]; then ok "doctest.$name"; else not_ok "doctest.$name"; fi
+done < <(grep -oE '(not ok|ok) [0-9]+ rust_doctest_kernel_[a-z_]*bh_rs_[0-9]+' "$console" |
+	sed -E 's/^not ok/not_ok/; s/ [0-9]+ rust_doctest_kernel_/ /')
+if [ "$seen" -eq "$expected" ]; then
+	ok doctest.count "$seen of $expected examples ran"
+else
+	not_ok doctest.count "$seen of $expected examples ran (console: $console)"
+fi
+reports=$(grep -E '(WARNING|BUG|INFO): |possible (circular|recursive)' "$console" || true)
+if [ -z "$reports" ]; then
+	ok boot.clean
+else
+	not_ok boot.clean "$(head -n 10 <<<"$reports")"
+fi
+finish
