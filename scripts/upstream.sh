@@ -189,7 +189,8 @@ if [ -f "$kdir/.bhlock-built" ] && [ -d "$src/rust" ]; then
 	ok apply "cached"
 	ok build "kernel cached in $kdir"
 else
-	rm -rf "$kdir" "$src"
+	# Older series' kernels only fill the cache: each is a copy of nort.
+	rm -rf "$kdir" "$src" "$BHLOCK_CACHE"/kernels/upstream-*
 	mkdir -p "$src"
 	cp -a "$ksrc/rust" "$ksrc/MAINTAINERS" "$src/"
 	applied=1
