@@ -4,16 +4,7 @@
 //!
 //! expect: lifetime may not live long enough
 
-#[path = "../../src/sync/mod.rs"]
-mod sync;
-
-#[allow(unused_imports)]
-use kernel::prelude::*;
-#[allow(unused_imports)]
-use sync::{
-    bh::{local_bh_disable, LocalBhDisabled},
-    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
-};
+include!("layer.inc");
 
 pub fn misuse<'g, 's>(
     guard: LocalLockNestedBhGuard<'g, &'s u32>,

@@ -5,16 +5,7 @@
 //!
 //! expect: lifetime may not live long enough
 
-#[path = "../../src/sync/mod.rs"]
-mod sync;
-
-#[allow(unused_imports)]
-use kernel::prelude::*;
-#[allow(unused_imports)]
-use sync::{
-    bh::{local_bh_disable, LocalBhDisabled},
-    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
-};
+include!("layer.inc");
 
 pub fn misuse<'l, 's>(lock: &'l LocalLockNestedBh<&'s u32>) -> &'l LocalLockNestedBh<&'static u32> {
     lock

@@ -7,16 +7,7 @@
 //!
 //! expect: E0597
 
-#[path = "../../src/sync/mod.rs"]
-mod sync;
-
-#[allow(unused_imports)]
-use kernel::prelude::*;
-#[allow(unused_imports)]
-use sync::{
-    bh::{local_bh_disable, LocalBhDisabled},
-    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
-};
+include!("layer.inc");
 
 fn store<'short>(lock: &LocalLockNestedBh<&'short u32>, bh: &LocalBhDisabled, r: &'short u32) {
     if let Some(mut guard) = lock.lock(bh) {

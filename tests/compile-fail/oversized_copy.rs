@@ -4,16 +4,7 @@
 //!
 //! expect: E0080
 
-#[path = "../../src/sync/mod.rs"]
-mod sync;
-
-#[allow(unused_imports)]
-use kernel::prelude::*;
-#[allow(unused_imports)]
-use sync::{
-    bh::{local_bh_disable, LocalBhDisabled},
-    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
-};
+include!("layer.inc");
 
 pub fn misuse() -> Result<LocalLockNestedBh<[u8; 64 << 10]>> {
     LocalLockNestedBh::new(

@@ -8,16 +8,8 @@
 
 #[path = "../../src/on_cpu.rs"]
 mod on_cpu;
-#[path = "../../src/sync/mod.rs"]
-mod sync;
 
-#[allow(unused_imports)]
-use kernel::prelude::*;
-#[allow(unused_imports)]
-use sync::{
-    bh::{local_bh_disable, LocalBhDisabled},
-    local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
-};
+include!("layer.inc");
 
 pub fn misuse(
     lock: &LocalLockNestedBh<u32>,
