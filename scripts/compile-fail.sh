@@ -9,7 +9,8 @@
 # live long enough"). The control, compile_pass.rs, passes when it builds: without it, a
 # harness that cannot build anything would make every misuse case "pass". Every case builds
 # against src/sync/ alone (plus, for a harness helper's bound, that helper's file), which
-# checks that the guard API stands on its own.
+# checks that the guard API stands on its own. "//! expect: calls SYMBOL" with "//! cfg:
+# CONFIG_X": built as for a kernel with option X, the object must call SYMBOL.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,21 +18,39 @@ kdir=${1:?usage: compile-fail.sh KDIR KERNEL OUTDIR}
 kernel=${2:?kernel name missing}
 out=${3:?output directory missing}
 cases_dir=$BHLOCK_ROOT/tests/compile-fail
+# llvm-nm as the kernel's LLVM= names it: LLVM=-19 is llvm-nm-19, LLVM=/path/ a prefix.
+case $LLVM in
+-*) nm=llvm-nm$LLVM;;
+*/) nm=${LLVM}llvm-nm;;
+*) nm=llvm-nm;;
+esac
 
 echo "TAP version 13"
 n=0
 for src in "$cases_dir"/*.rs; do
 	case_name=$(basename "$src" .rs)
 	expect=$(sed -n 's|^//! expect: \(.*\)$|\1|p' "$src")
+	# "//! cfg: CONFIG_X" builds the case as if the kernel had that option.
+	cfgs=$(sed -n 's|^//! cfg: \(.*\)$|--cfg \1|p' "$src")
 	log=$out/$case_name.log
 	mkdir -p "$out/$case_name"
 	make -C "$kdir" M="$cases_dir" MO="$out/$case_name" CASE="$case_name" "${kmake_args[@]}" \
-		"$case_name.o" >"$log" 2>&1
+		${cfgs:+KRUSTFLAGS="$cfgs"} "$case_name.o" >"$log" 2>&1
 	built=$?
 	codes=$(grep -o '^error\[E[0-9]\{4\}\]' "$log" | sort -u | tr -d 'error[]' | tr '\n' ' ')
 	n=$((n + 1))
 	name="compile_fail.$case_name.$kernel"
-	if [ "$expect" = none ]; then
+	if [ "${expect#calls }" != "$expect" ]; then
+		# "calls SYMBOL": it must build, and its object must call SYMBOL.
+		sym=${expect#calls }
+		if [ $built -eq 0 ] && "$nm" -u "$out/$case_name/$case_name.o" 2>/dev/null |
+			grep -qw -- "$sym"; then
+			echo "ok $n $name"
+		else
+			echo "not ok $n $name"
+			echo "# built: $([ $built -eq 0 ] && echo yes || echo "no (log: $log)"); $sym not called"
+		fi
+	elif [ "$expect" = none ]; then
 		if [ $built -eq 0 ]; then
 			echo "ok $n $name"
 		else
