@@ -4,7 +4,7 @@
 //! on and add no warning.
 
 use crate::{
-    new_local_lock_nested_bh,
+    kthread, new_local_lock_nested_bh,
     sync::bh::{local_bh_disable, LocalBhDisabled},
 };
 use kernel::{bindings, prelude::*};
@@ -54,6 +54,11 @@ impl Baseline {
 pub(crate) fn run(lock_with_bh_enabled: bool, baseline: &Baseline) -> Result<(), &'static str> {
     if !debug_locks() {
         return Err("debug_locks was already 0 at load: lockdep cannot vouch for anything");
+    }
+    // Runs in process context (insmod, a debugfs write), where `kthread_should_stop()` would
+    // read kthread data the task does not have: the wrapper must say false instead.
+    if kthread::should_stop() {
+        return Err("kthread::should_stop() is true outside a kthread");
     }
     let mut counters = new_local_lock_nested_bh!(|_cpu| Ok(0u64), "bhlock_selfcheck")
         .map_err(|_| "cannot allocate the per-CPU test lock")?;
