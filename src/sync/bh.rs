@@ -117,12 +117,13 @@ impl LocalBhDisabled {
     ///
     /// # Safety
     ///
-    /// For the whole lifetime `'a`, bottom halves must stay disabled on this CPU (a softirq
-    /// handler that outlives `'a`, or a section that does), and the caller must not be in
-    /// hard-irq or NMI context.
+    /// For the whole lifetime `'a`, the current task must be in a BH-disabled section or a
+    /// softirq handler that outlives `'a` (on PREEMPT_RT that state belongs to the task), must
+    /// not migrate to another CPU, and must not be in hard-irq or NMI context.
     #[inline]
     pub unsafe fn assume_disabled<'a>() -> &'a LocalBhDisabled {
-        // A promoted constant: never dropped, so no `local_bh_enable()` comes from it.
+        // A constant, whose reference lives for `'static`: never dropped, so no
+        // `local_bh_enable()` comes from it.
         const ASSUME_DISABLED: &LocalBhDisabled = &LocalBhDisabled(NotThreadSafe);
         // Without PROVE_LOCKING the assertion is empty: skip the call.
         if cfg!(CONFIG_PROVE_LOCKING) {

@@ -26,11 +26,15 @@
 //!   guards and tokens stay in their task; a `T` moves between tasks only if it is [`Send`];
 //! - at run time, everywhere: a second guard of one copy in one task (the owner check, which
 //!   is also what makes one token enough for several locks);
-//! - at run time, by the kernel's debugging only: sleeping under a guard (BH is disabled, so on
-//!   !PREEMPT_RT that is "scheduling while atomic"; nothing checks it without
-//!   `CONFIG_DEBUG_ATOMIC_SLEEP`), lock order (lockdep, with `CONFIG_PROVE_LOCKING`), and, on
-//!   PREEMPT_RT, taking the lock with interrupts disabled, where the sleeping lock may block
-//!   (`CONFIG_DEBUG_ATOMIC_SLEEP`). The kernel's `SpinLock` leaves the same to the same checks.
+//! - at run time, by the kernel's debugging only: lock order (lockdep, with
+//!   `CONFIG_PROVE_LOCKING`), and, on PREEMPT_RT, taking the lock with interrupts disabled,
+//!   where the sleeping lock may block (`CONFIG_DEBUG_ATOMIC_SLEEP`);
+//! - not at all: sleeping under a guard on !PREEMPT_RT. BH is disabled there, and
+//!   `schedule()` reports "scheduling while atomic" and resets the preempt count, so bottom
+//!   halves come back on and the task may migrate while the guard lives; the C lock, empty
+//!   without lockdep, then keeps nothing out. It is the atomic-context rule that Rust cannot
+//!   express yet (the same one `rcu::Guard` rests on), left to `CONFIG_DEBUG_ATOMIC_SLEEP` and,
+//!   in time, klint. On PREEMPT_RT sleeping under a guard is allowed.
 //!
 //! C reference: [`include/linux/local_lock.h`](srctree/include/linux/local_lock.h)
 
@@ -155,10 +159,12 @@ impl<T> Slot<T> {
 ///
 /// `slots` is a live per-CPU allocation of `Slot<T>` owned by this object; on every possible
 /// CPU its `lock` is initialised with this object's class and its `data` holds an initialised,
-/// pinned `T`. A slot's `owner` is the task that holds its C lock, or null when no task does.
-/// A task holds it from `lock()` to the drop of the guard, or, if the guard is forgotten
-/// (`core::mem::forget`), for ever: later `lock()`s by that task return `None`, and on
-/// PREEMPT_RT other tasks block, as for any leaked lock guard.
+/// pinned `T`. A slot's `owner` is the task whose guard for it exists (a softirq records the
+/// task it runs on), or null when no guard does. A forgotten guard (`core::mem::forget`) leaves
+/// its task recorded and, on PREEMPT_RT, the C lock held for good, as any leaked lock guard:
+/// later `lock()`s by that task return `None` and other tasks block. On !PREEMPT_RT another
+/// task's guard overwrites and then clears the record. `owner` is only ever compared, never
+/// dereferenced, so a task that has exited since does no harm.
 pub struct LocalLockNestedBh<T> {
     slots: NonNull<c_void>,
     // Owns the `T`s (drop check), and is invariant in `T` as the kernel's `Lock<T>` is
@@ -299,7 +305,7 @@ impl<T> LocalLockNestedBh<T> {
     pub fn lock<'a>(&'a self, bh: &'a LocalBhDisabled) -> Option<LocalLockNestedBhGuard<'a, T>> {
         let slot: &'a Slot<T> = self.this_cpu_slot(bh);
         let me = this_cpu::current();
-        // Only this task ever stores itself here, so a match means it holds the slot already,
+        // Only this context ever stores its task here, so a match means it holds the slot already,
         // and no other task can change the answer between this check and the store below.
         if slot.owner.load(Ordering::Relaxed) == me {
             return None;
