@@ -20,11 +20,6 @@
  * bhlock_irqs_disabled() reads the CPU's flag, bhlock_lockdep_irqs_enabled()
  * lockdep's shadow of it (always false without CONFIG_TRACE_IRQFLAGS).
  */
-bool bhlock_in_hardirq(void)
-{
-	return in_hardirq();
-}
-
 bool bhlock_in_serving_softirq(void)
 {
 	return in_serving_softirq();

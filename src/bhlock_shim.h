@@ -14,7 +14,6 @@ struct irq_work;
 struct lock_class_key;
 struct lockdep_map;
 
-bool bhlock_in_hardirq(void);
 bool bhlock_in_serving_softirq(void);
 bool bhlock_bh_disabled(void);
 bool bhlock_irqs_disabled(void);

@@ -163,8 +163,8 @@ impl HardTick {
         // SAFETY: `detector` is initialised and lives as long as `self`; `drop` syncs it.
         unsafe { bindings::irq_work_queue(self.detector.get()) };
 
-        // SAFETY: Always safe to call.
-        if unsafe { shim::bhlock_in_hardirq() } {
+        // SAFETY: Only reads the context; always safe to call.
+        if unsafe { crate::sync::bindings::in_hardirq() } {
             stats.event(Event::HardInHardirq, 1);
         } else {
             stats.violation(Context::HardIrq, Violation::NotInHardirq);

@@ -13,13 +13,6 @@ use kernel::ffi::c_char;
 #[allow(improper_ctypes)]
 extern "C" {
 
-    /// `in_hardirq()`.
-    ///
-    /// # Safety
-    ///
-    /// Always safe to call; `unsafe` only because it is a foreign function.
-    pub(crate) fn bhlock_in_hardirq() -> bool;
-
     /// `in_serving_softirq()`: a softirq handler runs (not merely BH disabled).
     ///
     /// # Safety
