@@ -64,6 +64,7 @@ for k in "${kernels[@]}"; do
 	echo "insns rust=${rust_insns:-0} rust_shim=$shim_insns c=${c_insns:-0}" \
 		"rust_calls=${rust_calls:-0} c_calls=${c_calls:-0}" >"$kout/insns.txt"
 	log "kernel $k: benchmarks (console: $kout/console.log)"
+	# shellcheck disable=SC2016 # expanded in the guest
 	"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$kout/console.log" -- \
 		bash -c 'insmod "$0" bench=1 $1 && rmmod bhlock; dmesg | grep "bhlock: "' \
 		"$ko" "${BHLOCK_BENCH_ARGS:-}" >"$kout/bench.log" 2>"$kout/vng.log" ||

@@ -37,7 +37,7 @@ for src in "$cases_dir"/*.rs; do
 	make -C "$kdir" M="$cases_dir" MO="$out/$case_name" CASE="$case_name" "${kmake_args[@]}" \
 		${cfgs:+KRUSTFLAGS="$cfgs"} "$case_name.o" >"$log" 2>&1
 	built=$?
-	codes=$(grep -o '^error\[E[0-9]\{4\}\]' "$log" | sort -u | tr -d 'error[]' | tr '\n' ' ')
+	codes=$(grep -o '^error\[E[0-9]\{4\}\]' "$log" | sort -u | sed 's/^error\[\(E[0-9]*\)\]/\1/' | tr '\n' ' ')
 	n=$((n + 1))
 	name="compile_fail.$case_name.$kernel"
 	if [ "${expect#calls }" != "$expect" ]; then

@@ -33,7 +33,9 @@ apt_opts=(-o Dir::Etc::sourcelist="$apt_dir/sources.list"
 log "fetching linux-source-$KVER_PKG (private apt state in $apt_dir)"
 apt-get -q "${apt_opts[@]}" update >&2
 (cd "$apt_dir/archives" && apt-get -q "${apt_opts[@]}" download "linux-source-$KVER_PKG" >&2)
-deb=$(ls -t "$apt_dir/archives"/linux-source-"$KVER_PKG"_*.deb | head -n1)
+# The newest download: apt-get download keeps older ones beside it.
+# shellcheck disable=SC2012 # Debian package file names have no odd characters.
+deb=$(ls -t "$apt_dir/archives/linux-source-${KVER_PKG}"_*.deb | head -n1)
 
 rm -rf "$src_root/extract"
 dpkg-deb -x "$deb" "$src_root/extract"

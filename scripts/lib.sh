@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared settings for bhlock's scripts. Source it; do not run it.
+# shellcheck disable=SC2034 # the settings are for the scripts that source this file
 #
 # Everything that is downloaded or built lives in the cache, outside the repo, so that a
 # clean clone reuses it and `git clean` never throws a 15-minute kernel build away.

@@ -48,6 +48,7 @@ base=$("$BHLOCK_ROOT/scripts/build-kernel.sh" nort) || { not_ok series "no nort 
 # to_tree FILE: FILE as it reads in the kernel tree (comments are left alone: the examples
 # already say `kernel::`, as doctests must).
 to_tree() {
+	# shellcheck disable=SC2016 # $crate is Rust, not shell
 	sed -e '/^[[:space:]]*\/\//!{s/::kernel::/$crate::/g; s/\bkernel::/crate::/g; s/^use super::/use crate::/}' "$1"
 }
 # insert_before FILE LINE NEW: NEW on a line of its own before the line LINE of FILE.
@@ -153,7 +154,8 @@ series() {
 	gitc format-patch -q -o "$out" HEAD~3 || return 1
 }
 if series >"$out/series.log" 2>&1; then
-	ok series "$(cd "$out" && ls ./*.patch | wc -l) patches in $out"
+	patches=("$out"/*.patch)
+	ok series "${#patches[@]} patches in $out"
 else
 	not_ok series "$(tail -n 5 "$out/series.log")"
 	finish
@@ -211,6 +213,7 @@ else
 	ns=(unshare -m)
 	[ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
 	# RUSTDOC builds the doctests; it is not in kmake_args, so the nort objects stay valid.
+	# shellcheck disable=SC2016 # the inner shells expand their own arguments
 	if "${ns[@]}" sh -c 'mount --bind "$1" "$2/rust" && shift 2 && exec "$@"' sh \
 		"$src/rust" "$ksrc" bash -c 'make -s -C "$1" O="$2" "${@:3}" olddefconfig &&
 			make -C "$1" O="$2" "${@:3}" -j"$(($(nproc) + 1))"' sh \
