@@ -3,7 +3,7 @@
 # repeat.sh: `make repeat`. Shows that a case's verdict does not depend on luck: for each
 # kernel (BHLOCK_KERNELS_ONLY, default all three), one boot that runs the scenario table's case
 # REPEAT_CASE (default busted) REPEAT_RUNS times (default 20) with the CPUs idle, then with
-# one CPU busy, then with every CPU busy (selftests/bhlock/repeat.sh). Prints its KTAP and
+# one CPU busy, then with every CPU busy (selftests/bhlock/test-repeat.sh). Prints its KTAP and
 # ends with "N passed, N failed"; results in $BHLOCK_RESULTS/repeat/.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +21,7 @@ for k in "${kernels[@]}"; do
 		die "bhlock.ko did not build against $k"
 	"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$out/$k.console.log" -- \
 		env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" \
-		"$BHLOCK_ROOT/selftests/bhlock/repeat.sh" "$case_name" "$runs" idle busy1 busyall \
+		"$BHLOCK_ROOT/selftests/bhlock/test-repeat.sh" "$case_name" "$runs" idle busy1 busyall \
 		>"$out/$k.ktap" 2>"$out/$k.vm.log" || {
 		echo "# $k: the boot failed: $(cat "$out/$k.vm.log")"
 		fail=$((fail + 1))

@@ -21,9 +21,9 @@
 # Options:
 #   --expect ERE   a badness line matching ERE is expected (a negative control); the Call
 #                  Trace that follows it is part of it.
-#   --expect-file F  the same, one ERE per line, read from F after the guest has run: for a
-#                  guest that learns what it expects from the module (selftests/bhlock/
-#                  scenario.sh splat).
+#   --expect-file F  the same, one report pattern (a glob) per line, read from F after the
+#                  guest has run: for a guest that learns what it expects from the module's
+#                  scenario table (selftests/bhlock/test-splat.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -46,8 +46,14 @@ shift 2
 image=$kdir/arch/x86/boot/bzImage
 [ -f "$image" ] || die "no kernel image at $image"
 
-# Lines that start a kernel report. "Call Trace:" on its own is a report too (dump_stack()).
-badness='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace:|possible recursive locking|inconsistent lock state|bad unlock balance|Invalid wait context|possible circular locking|suspicious RCU usage|possible irq lock inversion|lock held when returning to user space|held lock freed|detected stalls on CPUs|blocked for more than|unreferenced object|UBSAN:|KASAN:|scheduling while atomic|sleeping function called from invalid context'
+# ere_quote: each line of stdin, a literal string, as an ERE that matches it.
+ere_quote() { sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
+# glob_to_ere: each line of stdin, a report pattern (a glob, see src/scenario/expect.rs), as an
+# ERE.
+glob_to_ere() { ere_quote | sed 's/\\\*/.*/g'; }
+# Lines that start a kernel report: the one list the module and the selftests read too. A
+# "Call Trace:" on its own is a report too (dump_stack()).
+badness=$(grep -v -e '^#' -e '^$' "$BHLOCK_ROOT/selftests/bhlock/report-banners" | ere_quote | paste -sd'|')
 # Known benign lines that the patterns above would catch; each with the reason it is benign.
 # None is needed yet; an entry is an ERE matched against the whole console line.
 allow=()
@@ -83,6 +89,7 @@ boot_args+=" rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cac
 # gets a process group of its own (setsid) and a hang ends the whole group.
 hung_flag=$uname_file.hung
 # The command, between two console lines that time its phases (see phases below).
+# shellcheck disable=SC2016 # expanded in the guest
 marked_command='echo "bhlock-vng: script start" >/dev/kmsg; uname -v >"$0"; "$@"; rc=$?
 echo "bhlock-vng: script end, exit $rc" >/dev/kmsg; exit $rc'
 # The init vng boots is bhlock's, built from this tree (a reinstalled virtme-ng puts its own
@@ -166,12 +173,14 @@ awk -v wall_start="$wall_start" -v wall_end="$wall_end" '
 	}' "$console" >"$console.phases"
 
 if [ -n "$expect_file" ] && [ -s "$expect_file" ]; then
-	expect=$( (echo "$expect"; cat "$expect_file") | grep -v '^$' | paste -sd'|')
+	expect=$( (echo "$expect"; glob_to_ere <"$expect_file") | grep -v '^$' | paste -sd'|')
 fi
 
 # Report lines: a banner starts a report; a Call Trace belongs to the report before it until
 # its end marker. Expected reports (--expect) and their traces are counted, not failed.
-scan=$(awk -v bad="$badness" -v allow="$allow_re" -v expect="$expect" '
+# The patterns go through the environment: awk -v would take their backslashes as escapes.
+scan=$(BAD=$badness ALLOW=$allow_re EXPECT=$expect awk '
+	BEGIN { bad = ENVIRON["BAD"]; allow = ENVIRON["ALLOW"]; expect = ENVIRON["EXPECT"] }
 	$0 ~ allow { next }
 	/---\[ end trace|<\/TASK>/ { in_expected = 0 }
 	$0 !~ bad { next }

@@ -12,34 +12,21 @@
 
 use kernel::{debugfs::Scope, prelude::*};
 
+use crate::{
+    scenario::{selfcheck, table::SCENARIOS},
+    services::health::Baseline,
+    torture::params::{in_range, Params},
+};
+
+// The layers, from the bottom up; each imports only those before it.
 mod bench;
-mod bench_latency;
-mod bench_ref;
-mod cache_users;
-mod control;
-mod core_state;
-mod cpus;
-mod forced;
-mod hard_timer;
-mod item_cache;
-mod kthread;
-mod log_writer;
-mod napi;
-mod napi_sys;
-mod on_cpu;
-mod one_shot;
-mod params;
-mod run;
 mod scenario;
-mod selfcheck;
-mod shim;
-mod soft_timer;
-mod splat;
-mod stats;
+mod services;
 pub mod sync;
+mod torture;
+// The top: the control surface and the KUnit suite.
+mod control;
 mod tests;
-mod unlocked_cache;
-mod workload;
 
 module! {
     type: Bhlock,
@@ -112,14 +99,15 @@ module! {
 }
 
 struct Bhlock {
-    baseline: selfcheck::Baseline,
+    baseline: Baseline,
     selfcheck_passed: bool,
     control: Pin<KBox<Scope<control::Control>>>,
 }
 
 impl kernel::Module for Bhlock {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let params = params::Params::from_module()?;
+        let params = Params::from_module()?;
+        in_range("scenario", params.scenario, -1, SCENARIOS.len() as i64)?;
         pr_info!(
             "Start of test: {} (kernel: preempt_rt={} needs_bh_lock={} prove_locking={})\n",
             params,
@@ -127,7 +115,7 @@ impl kernel::Module for Bhlock {
             u8::from(cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK)),
             u8::from(cfg!(CONFIG_PROVE_LOCKING)),
         );
-        let baseline = selfcheck::Baseline::now();
+        let baseline = Baseline::now();
         let selfcheck_passed = match selfcheck::run(params.lock_with_bh_enabled, &baseline) {
             Ok(()) => {
                 pr_info!("selfcheck: ok\n");
@@ -145,7 +133,7 @@ impl kernel::Module for Bhlock {
         match params.scenario {
             0 => {}
             -1 => control.run_all_scenarios()?,
-            n => control.run_scenario(&scenario::SCENARIOS[n as usize - 1])?,
+            n => control.run_scenario(&SCENARIOS[n as usize - 1])?,
         }
         if params.duration != 0 {
             control.start()?;

@@ -24,12 +24,16 @@ use kernel::{
 };
 
 use crate::{
-    params::Params,
-    run::Run,
-    scenario::{How, Scenario, KERNEL, KERNELS, SCENARIOS},
-    selfcheck::{debug_locks, warn_taint},
-    splat::SplatLocks,
-    workload::Plan,
+    scenario::{
+        expect::Signals,
+        splat::SplatLocks,
+        table::{self, How, Scenario, KERNEL, KERNELS, SCENARIOS},
+    },
+    services::{
+        health::{debug_locks, warn_taint},
+        kmsg::KmsgCursor,
+    },
+    torture::{params::Params, plan::Plan, run::Run},
 };
 
 /// The run, if any, and the verdicts of the runs that ended.
@@ -70,14 +74,14 @@ impl Control {
             dir.read_callback_file(
                 c"scenarios",
                 control,
-                &|_: &Self, f: &mut fmt::Formatter<'_>| crate::scenario::write_table(f),
+                &|_: &Self, f: &mut fmt::Formatter<'_>| table::write_table(f),
             );
         })
     }
 
     /// Starts a run unless one is going.
     pub(crate) fn start(&self) -> Result {
-        self.start_with(self.params, Plan::TORTURE)
+        self.start_with(self.params, Plan::torture(&self.params))
     }
 
     fn start_with(&self, params: Params, plan: Plan) -> Result {
@@ -94,11 +98,13 @@ impl Control {
         Ok(())
     }
 
-    /// Runs scenario `s` to its end and prints what the module saw: `scenario NAME: End of
-    /// test: SUCCESS` when that is what the table expects on this kernel. A run-based case
-    /// stays readable in `stats` afterwards.
+    /// Runs scenario `s` to its end, judges its four signals by the table
+    /// ([`Expect::judge`](crate::scenario::expect::Expect::judge)) and prints them and the
+    /// verdict: `scenario NAME: End of test: SUCCESS` when they are what the table expects on
+    /// this kernel. A run-based case stays readable in `stats` afterwards.
     pub(crate) fn run_scenario(&self, s: &'static Scenario) -> Result {
         let (lockdep_before, taint_before) = (debug_locks(), warn_taint());
+        let mut console = KmsgCursor::now();
         pr_info!(
             "scenario {}: Start of test: contexts: {}; locks: {}; expected on {}: {}\n",
             s.name,
@@ -108,15 +114,12 @@ impl Control {
             s.expected()
         );
         let detected = match &s.how {
-            How::Run {
-                plan,
-                seconds,
-                tweak,
-            } => {
-                let mut params = self.params;
-                params.duration = *seconds;
-                params.stat_interval = 0;
-                tweak(&mut params);
+            How::Run { plan, seconds } => {
+                let params = Params {
+                    duration: *seconds,
+                    stat_interval: 0,
+                    ..self.params
+                };
                 self.start_with(params, *plan)?;
                 while self.run.lock().as_ref().is_some_and(Run::is_running) {
                     fsleep(Delta::from_millis(50));
@@ -129,24 +132,35 @@ impl Control {
             How::Once(action) => action(&SplatLocks::new()?)?,
         };
         let (lockdep_after, taint_after) = (debug_locks(), warn_taint());
-        let ok = s.judge(detected, lockdep_after, taint_after && !taint_before);
-        if !ok {
+        let expect = s.expected();
+        let signals = Signals {
+            module_detects: detected,
+            lockdep_on: lockdep_after,
+            new_taint_w: taint_after && !taint_before,
+            reports: expect.read_reports(&mut console),
+        };
+        let verdict = expect.judge(&signals);
+        if verdict.is_err() {
             self.any_failed.store(true, Relaxed);
         }
+        let r = &signals.reports;
         pr_info!(
-            "scenario {}: module_detects={} debug_locks={}->{} taint_w={}->{}\n",
+            "scenario {}: module_detects={} debug_locks={}->{} taint_w={}->{} reports={} expected_seen={}/{} unexpected={}\n",
             s.name,
             u8::from(detected),
             u8::from(lockdep_before),
             u8::from(lockdep_after),
             u8::from(taint_before),
-            u8::from(taint_after)
+            u8::from(taint_after),
+            r.total,
+            r.matched.iter().filter(|m| **m).count(),
+            expect.required(),
+            r.unexpected
         );
-        pr_info!(
-            "scenario {}: End of test: {}\n",
-            s.name,
-            if ok { "SUCCESS" } else { "FAILURE" }
-        );
+        match verdict {
+            Ok(()) => pr_info!("scenario {}: End of test: SUCCESS\n", s.name),
+            Err(why) => pr_info!("scenario {}: End of test: FAILURE: {}\n", s.name, why),
+        }
         Ok(())
     }
 

@@ -7,14 +7,14 @@ use kernel::prelude::*;
 #[kunit_tests(bhlock)]
 mod kunit {
     use crate::{
-        cpus::possible_cpus,
-        item_cache::{CacheFault, ItemCache, MAX_ROUND},
         new_local_lock_nested_bh,
+        services::cpus::possible_cpus,
         sync::bh::local_bh_disable,
         sync::{
             bindings,
             local_lock_nested_bh::{this_cpu, LocalLockNestedBh},
         },
+        torture::item_cache::{CacheFault, ItemCache, MAX_ROUND},
     };
     use core::sync::atomic::{AtomicUsize, Ordering};
     use kernel::{
@@ -228,7 +228,10 @@ mod kunit {
 
     #[test]
     fn scenario_table_is_consistent() {
-        use crate::scenario::{Expect, SCENARIOS};
+        use crate::scenario::{
+            expect::{Expect, MAX_REPORTS},
+            table::SCENARIOS,
+        };
         for (i, s) in SCENARIOS.iter().enumerate() {
             // Names are what `scenario NAME` and the selftests select by.
             assert!(SCENARIOS[..i].iter().all(|t| t.name != s.name));
@@ -236,10 +239,44 @@ mod kunit {
                 match e {
                     // A splat case that expects no report could never fail as "unexpected
                     // success"; a clean case that expects one belongs with the splats.
-                    Expect::Splat { reports, .. } => assert!(s.splat && !reports.is_empty()),
+                    Expect::Splat { reports, .. } => {
+                        assert!(s.splat && !reports.is_empty());
+                        // The judge tracks this many required reports.
+                        assert!(reports.len() <= MAX_REPORTS);
+                    }
                     Expect::Clean | Expect::Caught => assert!(!s.splat),
                 }
             }
         }
+    }
+
+    #[test]
+    fn report_patterns_match_as_the_shell_does() {
+        use crate::scenario::expect::glob_contains;
+        let banner = "WARNING: rust/helpers/foo.c:12 at rust_helper_lockdep_assert_in_softirq+0x1c/0x30, CPU#0: insmod/97";
+        assert!(glob_contains(
+            "WARNING: * at rust_helper_lockdep_assert_in_softirq",
+            banner
+        ));
+        assert!(glob_contains("at rust_helper_", banner));
+        assert!(glob_contains("*", ""));
+        assert!(!glob_contains(
+            "WARNING: * at lockdep_assert_in_softirq_func",
+            banner
+        ));
+        assert!(!glob_contains("BUG: *", banner));
+        // `*` may match nothing, but the rest must match in order.
+        assert!(glob_contains("WARNING:* at *insmod", banner));
+        assert!(!glob_contains("insmod* at ", banner));
+    }
+
+    #[test]
+    fn every_report_banner_is_one() {
+        use crate::services::kmsg::report_banners;
+        let banners = || report_banners();
+        assert!(banners().count() > 10);
+        assert!(banners().any(|b| b == "WARNING:") && banners().any(|b| b == "BUG:"));
+        // Comments and blank lines are not banners: an empty one would match every line.
+        assert!(banners().all(|b| !b.is_empty() && !b.starts_with('#')));
     }
 }

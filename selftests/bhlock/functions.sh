@@ -1,19 +1,70 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Helpers shared by bhlock's selftest scripts, in the manner of selftests/livepatch's
-# functions.sh. Source after ktap.sh.
+# The library of bhlock's selftests, in the shape of selftests/livepatch/functions.sh: it
+# holds the logic (loading, the kernel's health signals, the one parser of the module's
+# report, the scenario runner, the facts read from the module), so that each test-*.sh is a
+# short linear story. Every fact comes from the module: parameter names and ranges from
+# `modinfo -p`, the scenario table and each case's verdict from debugfs and the kernel log,
+# report banners from the file report-banners. Source it first; it sources ktap.sh.
+#
+# Environment:
+#   BHLOCK_KO      path of bhlock.ko (default: bhlock.ko beside the scripts, else modprobe)
+#   BHLOCK_KERNEL  the kernel flavour, appended to every test name (default: uname -r)
+#   BHLOCK_ARGS    extra module parameters for the runs (e.g. lock_with_bh_enabled=1)
+
+set -u
+selftest_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$selftest_dir/ktap.sh"
 
 mod=bhlock
 kernel=${BHLOCK_KERNEL:-$(uname -r)}
+ko=${BHLOCK_KO:-$selftest_dir/bhlock.ko}
+args=${BHLOCK_ARGS:-}
+debugfs=/sys/kernel/debug/$mod
 
-# require_root_and_lockdep: skips the whole file where its checks cannot mean anything.
-require_root_and_lockdep() {
+# --- Setup ---------------------------------------------------------------------------------
+
+# setup_test: the KTAP header, then every precondition of a bhlock test: root, lockdep, a
+# module to load, debugfs mounted (once, here) and no bhlock loaded. Skips the whole file
+# where its checks could not mean anything.
+setup_test() {
+	ktap_header
 	[ "$(id -u)" -eq 0 ] || ktap_skip_all "must run as root"
 	[ -r /proc/lockdep_stats ] || ktap_skip_all "kernel has no lockdep (CONFIG_PROVE_LOCKING)"
+	if [ -f "$ko" ]; then
+		modinfo_arg=$ko
+	elif modinfo "$mod" >/dev/null 2>&1; then
+		ko=
+		modinfo_arg=$mod
+	else
+		ktap_skip_all "no bhlock.ko (set BHLOCK_KO) and no installed bhlock module"
+	fi
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
+		ktap_skip_all "cannot mount debugfs"
+	unload || ktap_skip_all "bhlock is loaded and cannot be unloaded"
 }
 
-# lockdep's on/off switch: 0 after any lockdep report. These helpers use builtins only:
-# under TCG, and most on rt-bhlock, every program started costs a lot.
+# load [PARAM=VALUE...]: loads bhlock with BHLOCK_ARGS and these parameters.
+# shellcheck disable=SC2120 # the parameters are optional
+load() {
+	# shellcheck disable=SC2086 # BHLOCK_ARGS is a list of parameters.
+	if [ -n "$ko" ]; then
+		insmod "$ko" $args "$@"
+	else
+		modprobe "$mod" $args "$@"
+	fi
+}
+
+# unload: removes bhlock if it is loaded.
+unload() {
+	! grep -q "^$mod " /proc/modules || rmmod "$mod"
+}
+
+# --- The kernel's health ---------------------------------------------------------------
+# These use builtins only: under TCG, and most on rt-bhlock, every program started costs a
+# lot.
+
+# debug_locks: lockdep's on/off switch, 0 after any lockdep report.
 debug_locks() {
 	local key value
 	while read -r key value; do
@@ -21,20 +72,35 @@ debug_locks() {
 	done </proc/lockdep_stats
 }
 
-# Taint bit 9 (W): set by the first WARN() of the boot.
+# taint_w: taint bit 9 (W), set by the first WARN() of the boot.
 taint_w() {
 	local taint
 	read -r taint </proc/sys/kernel/tainted
 	echo $(((taint >> 9) & 1))
 }
 
-# unload_if_loaded: starts from a kernel without bhlock, or fails.
-unload_if_loaded() {
-	! grep -q "^$mod " /proc/modules || rmmod "$mod"
+# save_health / health_unchanged: lockdep and taint W before, and whether both are as they were.
+save_health() {
+	health_before="$(debug_locks) $(taint_w)"
 }
 
+health_unchanged() {
+	[ "$(debug_locks) $(taint_w)" = "$health_before" ] && [ "${health_before% *}" = 1 ]
+}
+
+health_diag() {
+	echo "debug_locks and taint W: $health_before -> $(debug_locks) $(taint_w)"
+}
+
+# bhlock_kthreads: the names of threads a run leaves behind, if any.
+bhlock_kthreads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -E '^(bhlock_|napi/)' || true
+}
+
+# --- The kernel log ----------------------------------------------------------------------
+
 # set_marker / log_since_marker: the kernel log from the marker on, so that each check reads
-# only what its own run printed.
+# only what its own part printed.
 set_marker() {
 	marker="$mod-selftest-$$-${EPOCHREALTIME/./}"
 	echo "$marker" >/dev/kmsg
@@ -44,7 +110,157 @@ log_since_marker() {
 	dmesg | sed -n "/$marker/,\$p"
 }
 
+# logged REGEX: the log since the marker has a line matching REGEX (an ERE).
+logged() {
+	log_since_marker | grep -Eq "$1"
+}
+
+# wait_for_log REGEX SECONDS: polls the log since the marker.
+wait_for_log() {
+	local i
+	for ((i = 0; i < $2 * 5; i++)); do
+		logged "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# wait_for_run_end N SECONDS: waits for run N's verdict line.
+wait_for_run_end() {
+	wait_for_log "$mod: run $1: End of test: " "$2"
+}
+
+# report_banners: the log since the marker, only its report banners (the file report-banners,
+# the list the module's judge and the host's console scan read too).
+report_banners() {
+	log_since_marker | grep -F -f <(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners") |
+		grep -v 'INFO: lockdep is turned off\.' || true
+}
+
+# --- Results ----------------------------------------------------------------------------
+
 # test_name CASE: the KTAP name, with the kernel flavour that ran it.
 test_name() {
 	echo "$1.$kernel"
+}
+
+# check NAME STATUS [DIAGNOSTIC...]: one KTAP result, ok when STATUS is 0; the diagnostics
+# follow a failure.
+check() {
+	local name=$1 status=$2
+	shift 2
+	if [ "$status" -eq 0 ]; then
+		ktap_ok "$(test_name "$name")"
+	else
+		ktap_not_ok "$(test_name "$name")"
+		[ $# -eq 0 ] || ktap_diag "$@"
+	fi
+}
+
+# --- The module's facts ------------------------------------------------------------------
+
+# param_names: the module's parameters, as `modinfo -p` lists them.
+param_names() {
+	modinfo -p "$modinfo_arg" | sed -n 's/^\([a-z_0-9]*\):.*/\1/p'
+}
+
+# param_range NAME: "MIN MAX TYPE" from the parameter's description ("..., a..=b, ... (u32)"),
+# nothing when it states no range.
+param_range() {
+	modinfo -p "$modinfo_arg" |
+		sed -n "s/^$1:.*[^0-9-]\(-\{0,1\}[0-9]\{1,\}\)\.\.=\([0-9]\{1,\}\).*(\([a-z0-9]*\))\$/\1 \2 \3/p"
+}
+
+# scenario_table: the module's scenario table (debugfs `scenarios`), without its header; the
+# module must be loaded.
+scenario_table() {
+	grep -v '^#' "$debugfs/scenarios"
+}
+
+# scenario_names CLASS: the names of the table's cases of CLASS (scenario or splat), as
+# SCENARIOS (space-separated names, default all) selects them.
+scenario_names() {
+	local name class _
+	while IFS=$'\t' read -r name class _; do
+		[ "$class" = "$1" ] || continue
+		[ -z "${SCENARIOS:-}" ] || [[ " $SCENARIOS " == *" $name "* ]] || continue
+		echo "$name"
+	done < <(scenario_table)
+}
+
+# write_expected_reports NAME FILE: the report patterns (globs) that case NAME expects or
+# allows, one per line, for the host's console scan (scripts/vng-run.sh --expect-file).
+write_expected_reports() {
+	local name class _e _l _t _d reports allowed _
+	while IFS=$'\t' read -r name class _e _l _t _d reports allowed _; do
+		[ "$name" = "$1" ] || continue
+		{ [ "$reports" = - ] || echo "${reports//;;/$'\n'}"
+		  [ "$allowed" = - ] || echo "${allowed//;;/$'\n'}"; } >"$2"
+	done < <(scenario_table)
+}
+
+# --- The run report: one parser --------------------------------------------------------
+
+# read_stats: parses debugfs `stats` (a run's report, the same lines it prints to the log)
+# into the associative array `stat`: CONTEXT.total and CONTEXT.fail from the per-context
+# lines, every events: and violations: counter by name, cpuN.CONTEXT per CPU line, and
+# `cpus` (the CPU lines' names). The raw text stays in $stats for diagnostics.
+declare -A stat
+read_stats() {
+	local line word key
+	stats=$(cat "$debugfs/stats" 2>/dev/null)
+	stat=()
+	cpus=
+	while read -r line; do
+		case $line in
+		events:* | violations:*)
+			for word in ${line#*:}; do
+				[[ $word == *=* ]] && stat[${word%%=*}]=${word#*=}
+			done;;
+		cpu[0-9]*:*)
+			key=${line%%:*}
+			cpus+=" $key"
+			for word in ${line#*:}; do
+				stat[$key.${word%%=*}]=${word#*=}
+			done;;
+		*"Total: "*"Fail: "*)
+			read -r key _ total _ _ _ fail _ <<<"$line"
+			stat[$key.total]=$total
+			stat[$key.fail]=$fail;;
+		esac
+	done <<<"$stats"
+}
+
+# counter NAME: a counter of the last read_stats, 0 when the report does not list it.
+counter() {
+	echo "${stat[$1]:-0}"
+}
+
+# every_cpu_did CONTEXT: every CPU line has a non-zero count (the part before "/") for
+# CONTEXT.
+every_cpu_did() {
+	local cpu
+	[ -n "$cpus" ] || return 1
+	for cpu in $cpus; do
+		[ "${stat[$cpu.$1]%%/*}" != 0 ] && [ -n "${stat[$cpu.$1]:-}" ] || return 1
+	done
+}
+
+# --- Scenario cases ----------------------------------------------------------------------
+
+# run_case CLASS NAME: runs case NAME of the module's table through debugfs `control` and
+# prints its KTAP line, CLASS.NAME.KERNEL. The module is the one judge: it reads the four
+# signals (its own detection, debug_locks, taint W, the report banners since the case began)
+# and prints "scenario NAME: End of test: SUCCESS" when they are what its table expects on
+# this kernel. The shell only shows them.
+run_case() {
+	local class=$1 name=$2 log verdict
+	set_marker
+	echo "scenario $name" >"$debugfs/control"
+	log=$(log_since_marker)
+	verdict=$(sed -n "s/.*$mod: scenario $name: End of test: //p" <<<"$log")
+	check "$class.$name" "$([ "$verdict" = SUCCESS ]; echo $?)" "${verdict:-no End of test line}"
+	ktap_diag "$(sed -n "s/.*\($mod: scenario $name: \(Start\|module_detects\).*\)/\1/p" <<<"$log")"
+	ktap_diag "$(report_banners | sed 's/^/    /')"
+	ktap_diag "$(sed -n -E "s/.*$mod: ((napi|hardirq|softtimer|threads|forced|events|violations|first cache) .*)/    \1/p" <<<"$log")"
 }

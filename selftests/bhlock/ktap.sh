@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Minimal KTAP output, in the shape of tools/testing/selftests/kselftest/ktap_helpers.sh,
 # carried here so the tests run on a box without a kernel tree.
@@ -50,11 +50,12 @@ ktap_skip_all() {
 	exit $KSFT_SKIP
 }
 
-# ktap_diag LINES...: each line of each argument as a "# " diagnostic. Builtins only: under
-# TCG a fork costs a lot, and diagnostics are printed often.
+# ktap_diag LINES...: each line of each argument as a "# " diagnostic; an empty argument prints
+# nothing. Builtins only: under TCG a fork costs a lot, and diagnostics are printed often.
 ktap_diag() {
 	local arg line
 	for arg in "$@"; do
+		[ -n "$arg" ] || continue
 		while IFS= read -r line; do
 			echo "# $line"
 		done <<<"$arg"

@@ -4,7 +4,7 @@
 //!
 //! expect: E0277
 
-#[path = "../../src/on_cpu.rs"]
+#[path = "../../src/services/on_cpu.rs"]
 mod on_cpu;
 
 include!("layer.inc");

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Load bhlock, let it run its load-time checks (its KUnit suite and selfcheck), unload it,
+# and judge it by its own report, lockdep's state and the W taint bit.
+. "$(dirname "$0")/functions.sh"
+
+setup_test
+set_marker
+save_health
+ktap_diag "kernel: $kernel ($(uname -v))" "module: ${ko:-$mod}" "args: ${args:-none}"
+
+param_names | grep -qx lock_with_bh_enabled
+check module.params $? "modinfo -p does not list lock_with_bh_enabled"
+
+load && logged "$mod: Start of test: "
+check module.load $?
+
+# The module's KUnit suite ran at load; its results vanish with the module. The cases are
+# its indented result lines.
+kunit_results=/sys/kernel/debug/kunit/$mod/results
+if [ -r "$kunit_results" ]; then
+	cases=$(sed -n -E -e 's/^[[:space:]]+ok [0-9]+ ([A-Za-z0-9_]+).*/0 \1/p' \
+		-e 's/^[[:space:]]+not ok [0-9]+ ([A-Za-z0-9_]+).*/1 \1/p' "$kunit_results")
+	[ -n "$cases" ] || check kunit.suite 1 "the KUnit suite reported no case" "$(cat "$kunit_results")"
+	while read -r status test_case && [ -n "$status" ]; do
+		check "kunit.$test_case" "$status"
+	done <<<"$cases"
+elif [ -d /sys/kernel/debug/kunit ]; then
+	check kunit.suite 1 "KUnit is on but has no bhlock suite (did the module load?)"
+else
+	ktap_skip "$(test_name kunit.suite)" "no KUnit results (CONFIG_KUNIT_DEBUGFS, debugfs)"
+fi
+
+logged "$mod: selfcheck: ok"
+check module.selfcheck $? "$(log_since_marker | grep "$mod: selfcheck" || echo 'no selfcheck line')"
+
+unload && logged "$mod: End of test: SUCCESS"
+check module.unload $? "$(log_since_marker | grep -E "$mod: (End of test|since load)" || echo 'no End of test line')"
+
+[ "$(debug_locks)" = 1 ] && [ "${health_before% *}" = 1 ]
+check lockdep.debug_locks $? "$(health_diag)"
+[ "$(taint_w)" = "${health_before#* }" ]
+check kernel.taint_w $? "$(health_diag)"
+
+ktap_finished

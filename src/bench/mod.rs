@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The benchmarks (`bench=1`): the Rust guard and consumer timed against their C references
+//! in `c_ref.c`, interleaved in one boot, and the lateness of a hard-irq hrtimer.
+//!
+//! Every figure is printed as a `bench:` line of `key=value` pairs that `scripts/bench.sh`
+//! turns into a table. A benchmark is not a test: the only verdict is whether every figure
+//! exists, is positive, and comes from work that was really done (the counters add up).
+
+use core::ptr::NonNull;
+use kernel::{
+    cpu::CpuId,
+    prelude::*,
+    static_lock_class,
+    sync::Arc,
+    time::{delay::fsleep, Delta, Instant, Monotonic},
+};
+
+mod c_ref;
+mod latency;
+
+use self::c_ref::{self as c, RefCounter, RefNapi};
+use crate::{
+    new_local_lock_nested_bh,
+    services::netdev as sys,
+    sync::bh::{local_bh_disable, LocalBhDisabled},
+    sync::local_lock_nested_bh::LocalLockNestedBh,
+    torture::{core_state::Core, napi::NapiConsumer, ops, params::Params, stats::Event},
+};
+
+/// Repetitions of every measurement; the Rust and C runs of one repetition are adjacent, and
+/// which goes first alternates.
+const REPS: usize = 15;
+
+/// NAPI budget of the throughput benchmark: `NAPI_POLL_WEIGHT`, what most drivers use.
+const NAPI_BUDGET: u32 = 64;
+
+/// How long the throughput benchmark waits for its last poll.
+const DRAIN_TIMEOUT: Delta = Delta::from_secs(5);
+
+/// One measurement of the Rust code and of the C reference per repetition, in nanoseconds.
+struct Pairs {
+    rust: [i64; REPS],
+    c: [i64; REPS],
+}
+
+/// The median of `v`, which it sorts (by insertion: fifteen values, and no panic path).
+fn median(v: &mut [i64; REPS]) -> i64 {
+    for i in 1..REPS {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    v[REPS / 2]
+}
+
+/// `a / b` in thousandths, or 0 if `b` is 0.
+fn milli(a: i64, b: i64) -> i64 {
+    a.saturating_mul(1000).checked_div(b).unwrap_or(0)
+}
+
+impl Pairs {
+    /// Runs `rust` and `c` `REPS` times each, interleaved; each returns its elapsed time.
+    fn measure(
+        mut rust: impl FnMut() -> Result<i64>,
+        mut c: impl FnMut() -> Result<i64>,
+    ) -> Result<Self> {
+        let mut this = Self {
+            rust: [0; REPS],
+            c: [0; REPS],
+        };
+        for rep in 0..REPS {
+            if rep % 2 == 0 {
+                this.rust[rep] = rust()?;
+                this.c[rep] = c()?;
+            } else {
+                this.c[rep] = c()?;
+                this.rust[rep] = rust()?;
+            }
+        }
+        Ok(this)
+    }
+
+    /// Whether every measurement took time.
+    fn positive(&self) -> bool {
+        self.rust.iter().all(|&ns| ns > 0) && self.c.iter().all(|&ns| ns > 0)
+    }
+
+    /// Median, smallest and largest per-repetition ratio Rust/C of `f(ns)`, in thousandths.
+    fn ratios(&self, f: impl Fn(i64) -> i64) -> [i64; 3] {
+        let mut r = [0i64; REPS];
+        for (i, ratio) in r.iter_mut().enumerate() {
+            *ratio = milli(f(self.rust[i]), f(self.c[i]));
+        }
+        let med = median(&mut r);
+        [med, r[0], r[REPS - 1]]
+    }
+
+    /// Median over the repetitions of `f(ns)`, for Rust and for C.
+    fn medians(&self, f: impl Fn(i64) -> i64) -> [i64; 2] {
+        let (mut rust, mut c) = (self.rust.map(&f), self.c.map(&f));
+        [median(&mut rust), median(&mut c)]
+    }
+}
+
+/// Nanoseconds `f` takes.
+fn timed(f: impl FnOnce() -> Result) -> Result<i64> {
+    let start = Instant::<Monotonic>::now();
+    f()?;
+    Ok(start.elapsed().as_nanos())
+}
+
+/// The Rust fast path, compared with `bhlock_ref_lock_touch_unlock()` in time and, by
+/// `scripts/bench.sh`, instruction by instruction.
+#[inline(never)]
+fn lock_touch_unlock(lock: &LocalLockNestedBh<u64>, bh: &LocalBhDisabled) {
+    if let Some(mut count) = lock.lock(bh) {
+        *count = count.wrapping_add(1);
+    }
+}
+
+/// `n` times [`lock_touch_unlock`] in one BH-disabled section.
+#[inline(never)]
+fn loop_one_bh(lock: &LocalLockNestedBh<u64>, n: u32) -> Result {
+    let bh = local_bh_disable()?;
+    for _ in 0..n {
+        lock_touch_unlock(lock, &bh);
+    }
+    Ok(())
+}
+
+/// `n` BH-disabled sections of one [`lock_touch_unlock`] each.
+#[inline(never)]
+fn loop_each_bh(lock: &LocalLockNestedBh<u64>, n: u32) -> Result {
+    for _ in 0..n {
+        let bh = local_bh_disable()?;
+        lock_touch_unlock(lock, &bh);
+    }
+    Ok(())
+}
+
+/// The C reference's per-CPU counters.
+struct CCounter(NonNull<RefCounter>);
+
+impl CCounter {
+    fn new() -> Result<Self> {
+        // SAFETY: Process context; the name and the key are static; freed by `drop`.
+        let c = unsafe {
+            c::bhlock_ref_counter_alloc(
+                c"bhlock_bench_c_lock".as_char_ptr(),
+                static_lock_class!().as_ptr(),
+            )
+        };
+        Ok(Self(NonNull::new(c).ok_or(ENOMEM)?))
+    }
+}
+
+impl Drop for CCounter {
+    fn drop(&mut self) {
+        // SAFETY: Allocated by `new`, and no loop runs on it any more.
+        unsafe { c::bhlock_ref_counter_free(self.0.as_ptr()) };
+    }
+}
+
+/// Prints the figures of one lock benchmark and says whether they are sane.
+fn report_lock(name: &str, p: &Pairs, loops: u32, done_rust: u64, done_c: u64) -> bool {
+    let per_op = |ns: i64| {
+        ns.saturating_mul(100)
+            .checked_div(i64::from(loops))
+            .unwrap_or(0)
+    };
+    let [rust, c] = p.medians(per_op);
+    let [ratio, min, max] = p.ratios(|ns| ns);
+    let expected = (REPS as u64) * u64::from(loops);
+    pr_info!(
+        "bench: {} rust_ns_per_op={}.{:02} c_ns_per_op={}.{:02} ratio={}.{:03} ratio_min={}.{:03} ratio_max={}.{:03} reps={} loops={} ops_rust={} ops_c={}\n",
+        name,
+        rust / 100,
+        rust % 100,
+        c / 100,
+        c % 100,
+        ratio / 1000,
+        ratio % 1000,
+        min / 1000,
+        min % 1000,
+        max / 1000,
+        max % 1000,
+        REPS,
+        loops,
+        done_rust,
+        done_c,
+    );
+    p.positive() && rust > 0 && c > 0 && done_rust == expected && done_c == expected
+}
+
+/// The lock/unlock benchmarks: one BH section around all iterations, and one per iteration.
+fn bench_lock(loops: u32) -> Result<bool> {
+    let mut rust = new_local_lock_nested_bh!(|_cpu| Ok(0u64), "bhlock_bench_rust_lock")?;
+    let c = CCounter::new()?;
+    let mut sane = true;
+    type Loop = (
+        &'static str,
+        fn(&LocalLockNestedBh<u64>, u32) -> Result,
+        unsafe extern "C" fn(*mut RefCounter, u32),
+    );
+    let loops_of: [Loop; 2] = [
+        ("lock_one_bh", loop_one_bh, c::bhlock_ref_loop_one_bh),
+        ("lock_each_bh", loop_each_bh, c::bhlock_ref_loop_each_bh),
+    ];
+    for (name, rust_loop, c_loop) in loops_of {
+        let before_rust = sum(&mut rust);
+        // SAFETY: Live until `c` is dropped; no loop runs now.
+        let before_c = unsafe { c::bhlock_ref_counter_sum(c.0.as_ptr()) };
+        let pairs = Pairs::measure(
+            || timed(|| rust_loop(&rust, loops)),
+            // SAFETY: `c` is live; process context with interrupts on.
+            || timed(|| Ok(unsafe { c_loop(c.0.as_ptr(), loops) })),
+        )?;
+        let done_rust = sum(&mut rust) - before_rust;
+        // SAFETY: As above.
+        let done_c = unsafe { c::bhlock_ref_counter_sum(c.0.as_ptr()) } - before_c;
+        sane &= report_lock(name, &pairs, loops, done_rust, done_c);
+    }
+    Ok(sane)
+}
+
+/// The sum of every CPU's counter.
+fn sum(lock: &mut LocalLockNestedBh<u64>) -> u64 {
+    let mut total = 0;
+    lock.for_each_cpu_mut(|_, count| total += *count);
+    total
+}
+
+/// The C reference consumer on a NAPI context of its own.
+///
+/// # Invariants
+///
+/// `dev` is a live dummy device, `napi` a live, enabled NAPI context on it whose poll is
+/// `bhlock_ref_napi_poll()` and whose owner is the live `r`.
+struct CConsumer {
+    dev: NonNull<kernel::bindings::net_device>,
+    napi: NonNull<kernel::bindings::napi_struct>,
+    r: NonNull<RefNapi>,
+}
+
+impl CConsumer {
+    fn new() -> Result<Self> {
+        // SAFETY: Process context; the name and the key are static; freed below or by `drop`.
+        let r = unsafe {
+            c::bhlock_ref_napi_alloc(
+                c"bhlock_bench_c_cache".as_char_ptr(),
+                static_lock_class!().as_ptr(),
+            )
+        };
+        let r = NonNull::new(r).ok_or(ENOMEM)?;
+        // SAFETY: Process context; freed below or by `drop`.
+        let Some(dev) = NonNull::new(unsafe { sys::alloc_netdev_dummy(0) }) else {
+            // SAFETY: Allocated above, no NAPI context polls for it.
+            unsafe { c::bhlock_ref_napi_free(r.as_ptr()) };
+            return Err(ENOMEM);
+        };
+        // SAFETY: `dev` is live; the context is deleted before `r` and `dev` are freed.
+        let napi = unsafe {
+            sys::bhlock_napi_add(
+                dev.as_ptr(),
+                c::bhlock_ref_napi_poll,
+                NAPI_BUDGET as i32,
+                r.as_ptr().cast(),
+            )
+        };
+        let Some(napi) = NonNull::new(napi) else {
+            // SAFETY: Both allocated above, and nothing uses them.
+            unsafe {
+                sys::free_netdev(dev.as_ptr());
+                c::bhlock_ref_napi_free(r.as_ptr());
+            }
+            return Err(ENOMEM);
+        };
+        // SAFETY: A fresh, disabled context.
+        unsafe { sys::napi_enable(napi.as_ptr()) };
+        // INVARIANT: All three are live and the context is enabled.
+        Ok(Self { dev, napi, r })
+    }
+}
+
+impl Drop for CConsumer {
+    fn drop(&mut self) {
+        // SAFETY: Live and enabled (type invariant); disabled, deleted and freed once, in the
+        // order the NAPI core needs, and the poll's owner `r` goes last.
+        unsafe {
+            sys::napi_disable(self.napi.as_ptr());
+            sys::bhlock_napi_del(self.napi.as_ptr());
+            sys::free_netdev(self.dev.as_ptr());
+            c::bhlock_ref_napi_free(self.r.as_ptr());
+        }
+    }
+}
+
+/// Waits until `polled()` reaches `target`; the last polls may have gone to ksoftirqd.
+fn drain(polled: impl Fn() -> u64, target: u64) -> Result {
+    let start = Instant::<Monotonic>::now();
+    while polled() < target {
+        if start.elapsed() > DRAIN_TIMEOUT {
+            pr_err!("bench: napi: {} of {} items polled\n", polled(), target);
+            return Err(ETIMEDOUT);
+        }
+        fsleep(Delta::from_micros(100));
+    }
+    Ok(())
+}
+
+/// NAPI throughput: `kicks` times, queue a budget of items and schedule the poll with BH
+/// disabled, so that `local_bh_enable()` runs it; the clock stops when every item is polled.
+fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
+    let mut napi_params = *params;
+    napi_params.napi_budget = NAPI_BUDGET;
+    napi_params.threaded = false;
+    let core = Arc::new(Core::new(napi_params, false)?, GFP_KERNEL)?;
+    let rust = NapiConsumer::new(&core, &ops::LOCKED)?;
+    let _enabled = rust.enable();
+    let c = CConsumer::new()?;
+    let items_per_rep = u64::from(kicks) * u64::from(NAPI_BUDGET);
+
+    let rust_items = || core.stats.event_count(Event::NapiItems);
+    // SAFETY: `c.r` is live (type invariant).
+    let c_items = || unsafe { c::bhlock_ref_napi_items(c.r.as_ptr()) };
+    let pairs = Pairs::measure(
+        || {
+            let target = rust_items() + items_per_rep;
+            timed(|| {
+                for _ in 0..kicks {
+                    let _bh = local_bh_disable()?;
+                    rust.schedule(CpuId::current(), NAPI_BUDGET);
+                }
+                drain(rust_items, target)
+            })
+        },
+        || {
+            let target = c_items() + items_per_rep;
+            timed(|| {
+                for _ in 0..kicks {
+                    let _bh = local_bh_disable()?;
+                    // SAFETY: Live, and `c.napi`'s owner is `c.r` (type invariant).
+                    unsafe { c::bhlock_ref_napi_queue(c.r.as_ptr(), c.napi.as_ptr(), NAPI_BUDGET) };
+                }
+                drain(c_items, target)
+            })
+        },
+    )?;
+    // Items per second, from nanoseconds per repetition.
+    let rate = |ns: i64| {
+        (items_per_rep as i64)
+            .saturating_mul(1_000_000_000)
+            .checked_div(ns)
+            .unwrap_or(0)
+    };
+    let [rust_rate, c_rate] = pairs.medians(rate);
+    let [ratio, min, max] = pairs.ratios(rate);
+    let rust_faults = core.stats.total_violations();
+    // SAFETY: `c.r` is live.
+    let c_faults = unsafe { c::bhlock_ref_napi_faults(c.r.as_ptr()) };
+    pr_info!(
+        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={}.{:03} ratio_min={}.{:03} ratio_max={}.{:03} reps={} kicks={} budget={} items_rust={} items_c={} faults_rust={} faults_c={}\n",
+        rust_rate,
+        c_rate,
+        ratio / 1000,
+        ratio % 1000,
+        min / 1000,
+        min % 1000,
+        max / 1000,
+        max % 1000,
+        REPS,
+        kicks,
+        NAPI_BUDGET,
+        rust_items(),
+        c_items(),
+        rust_faults,
+        c_faults,
+    );
+    let expected = REPS as u64 * items_per_rep;
+    Ok(pairs.positive()
+        && rust_rate > 0
+        && c_rate > 0
+        && rust_items() == expected
+        && c_items() == expected
+        && rust_faults == 0
+        && c_faults == 0)
+}
+
+/// Runs every benchmark and prints `End of bench: SUCCESS` if each gave a sane figure.
+pub(crate) fn run(params: &Params) -> Result {
+    pr_info!(
+        "Start of bench: loops={} seconds={} interval_us={}\n",
+        params.bench_loops,
+        params.bench_seconds,
+        params.interval_us
+    );
+    let mut sane = bench_lock(params.bench_loops)?;
+    sane &= bench_napi(params, (params.bench_loops / 16).max(1))?;
+    sane &= latency::run(
+        Delta::from_micros(i64::from(params.interval_us)),
+        Delta::from_secs(i64::from(params.bench_seconds)),
+    )?;
+    pr_info!(
+        "End of bench: {}\n",
+        if sane { "SUCCESS" } else { "FAILURE" }
+    );
+    Ok(())
+}

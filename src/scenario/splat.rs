@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The expected-splat cases that are one action rather than a run: each breaks one rule of
+//! the nested-BH lock once, through `unsafe` code that knowingly violates its contract, so
+//! that the kernel's own checks (lockdep, `lockdep_assert_in_softirq()`, the RT lock's
+//! debugging) must report it. Each needs a boot of its own: lockdep reports only once.
+
+use kernel::{interrupt::local_interrupt_disable, prelude::*, sync::Arc, types::Opaque};
+
+use crate::{
+    new_local_lock_nested_bh,
+    services::one_shot::{HardOneShot, SoftOneShot},
+    sync::local_lock_nested_bh::LocalLockNestedBh,
+    sync::{
+        bh::{local_bh_disable, LocalBhDisabled},
+        bindings,
+    },
+};
+
+/// Two nested-BH locks of their own classes, private to one case.
+pub(crate) struct SplatLocks {
+    a: LocalLockNestedBh<u64>,
+    b: LocalLockNestedBh<u64>,
+}
+
+impl SplatLocks {
+    /// Both locks, zeroed.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            Self {
+                a: new_local_lock_nested_bh!(|_cpu| Ok(0u64), "bhlock_splat_a")?,
+                b: new_local_lock_nested_bh!(|_cpu| Ok(0u64), "bhlock_splat_b")?,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// `a` once, the right way: BH disabled, in process context with interrupts on.
+    fn lock_a_properly(&self) -> Result {
+        let bh = local_bh_disable()?;
+        *self.a.lock(&bh).ok_or(EINVAL)? += 1;
+        Ok(())
+    }
+}
+
+/// Takes `a` properly in process context, then once in hard-irq.
+pub(crate) fn in_hardirq(locks: &Arc<SplatLocks>) -> Result {
+    locks.lock_a_properly()?;
+    HardOneShot::run(locks, |locks| {
+        // SAFETY: Deliberately broken: this is hard-irq, which `assume_disabled()` excludes.
+        // Nothing else takes this private lock, so the lock itself is free and uncontended.
+        let bh = unsafe { LocalBhDisabled::assume_disabled() };
+        if let Some(mut a) = locks.a.lock(bh) {
+            *a += 1;
+        }
+    })
+}
+
+/// Takes `a` then `b` in process context, then `b` then `a` in a soft hrtimer: the AB-BA
+/// order lockdep must call a possible deadlock. One after the other, never at once, so it
+/// cannot deadlock for real (on PREEMPT_RT it could).
+pub(crate) fn abba(locks: &Arc<SplatLocks>) -> Result {
+    {
+        let (outer, inner) = (local_bh_disable()?, local_bh_disable()?);
+        let mut a = locks.a.lock(&outer).ok_or(EINVAL)?;
+        let mut b = locks.b.lock(&inner).ok_or(EINVAL)?;
+        *a += 1;
+        *b += 1;
+    }
+    SoftOneShot::run(locks, |locks| {
+        // SAFETY: A SOFT hrtimer callback runs in softirq: BH stays disabled until it returns.
+        let outer = unsafe { LocalBhDisabled::assume_disabled() };
+        let Ok(inner) = local_bh_disable() else {
+            return;
+        };
+        let Some(mut b) = locks.b.lock(outer) else {
+            return;
+        };
+        if let Some(mut a) = locks.a.lock(&inner) {
+            *a += 1;
+        }
+        *b += 1;
+    })
+}
+
+/// Holds `a` and unlocks a nested-BH lock that nobody holds: the wrong lock released.
+///
+/// `a` is left held, its guard forgotten, so that on PREEMPT_RT the side effects of the RT
+/// lock (`migrate_disable()`, `rcu_read_lock()`) stay balanced: `a`'s lock took them and the
+/// other lock's unlock gives them back. What is left unbalanced is exactly what the lock's
+/// debugging checks: a release with no matching acquire. `a` is private to this case and freed
+/// with it.
+///
+/// The guard API has no way to unlock without a guard, so the unlocked lock is a raw
+/// `local_lock_t` of the harness's own, on this stack, driven through the C helpers.
+pub(crate) fn unlock_not_held(locks: &Arc<SplatLocks>) -> Result {
+    let bh = local_bh_disable()?;
+    core::mem::forget(locks.a.lock(&bh).ok_or(EINVAL)?);
+    let raw = Opaque::<bindings::local_lock_t>::uninit();
+    let key = kernel::static_lock_class!();
+    // SAFETY: `raw` is unused, and the name and class are static.
+    unsafe {
+        bindings::local_lock_init_class(raw.get(), c"bhlock_splat_b".as_char_ptr(), key.as_ptr())
+    };
+    // SAFETY: Deliberately broken: `raw` is not held. It is private to this call, so no holder
+    // can be hurt; the C lock's own debugging must report it.
+    unsafe { bindings::__local_unlock_nested_bh(raw.get()) };
+    Ok(())
+}
+
+/// Ends a BH-disabled section (drops its token) while interrupts are disabled by a
+/// `LocalInterruptDisabled` made inside it. `local_bh_enable()` is not allowed there: it may
+/// run softirqs and, with `CONFIG_TRACE_IRQFLAGS`, enables interrupts on its way out, behind the
+/// interrupt token's back. The token's drop must refuse with a warning and leave interrupts
+/// off; returns whether they came back on (what the guard API must never let happen).
+///
+/// The refused section is still open afterwards; the harness closes it once interrupts are on.
+pub(crate) fn bh_section_ends_with_irqs_off() -> Result<bool> {
+    let bh = local_bh_disable()?;
+    let irqs_off = local_interrupt_disable();
+    drop(bh);
+    // SAFETY: Only reads the CPU's interrupt state.
+    let irqs_came_on = !unsafe { bindings::irqs_disabled() };
+    drop(irqs_off);
+    if !irqs_came_on {
+        // SAFETY: The section `bh` started is open (its drop refused to end it) and this task
+        // started it; interrupts are on again, so ending it here is what its drop would have
+        // done.
+        unsafe { bindings::local_bh_enable() };
+    }
+    Ok(irqs_came_on)
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The scenario table: lockdep release-path cases, each with the contexts and locks it uses
+//! and its expected outcome on each kernel of the matrix (`nort`, `rt`, `rt-bhlock`). It is the
+//! single source of what a case expects: the module judges each case by it
+//! ([`Expect::judge`]), and the shell reads it from `/sys/kernel/debug/bhlock/scenarios`.
+//!
+//! A `scenario` case is expected clean (or, for `busted`, caught by the module's own checks);
+//! a `splat` case must make the kernel print particular reports, and needs a boot of its own
+//! because lockdep turns itself off after its first report.
+
+use core::fmt;
+use kernel::{prelude::*, sync::Arc};
+
+use super::{
+    expect::Expect,
+    selfcheck,
+    splat::{self, SplatLocks},
+};
+use crate::{
+    services::health::Baseline,
+    torture::{
+        ops,
+        plan::Plan,
+        stats::Context::{HardIrq, Napi, SoftTimer, Threads},
+        stats::CONTEXTS,
+    },
+};
+
+/// How a case runs.
+pub(crate) enum How {
+    /// A run of `seconds` with `plan`.
+    Run { plan: Plan, seconds: u32 },
+    /// One action in process context; returns whether the module's own checks saw a problem.
+    Once(fn(&Arc<SplatLocks>) -> Result<bool>),
+}
+
+/// One case of the table.
+pub(crate) struct Scenario {
+    /// The name in `scenario.<name>.<kernel>` or `splat.<name>.<kernel>`.
+    pub(crate) name: &'static str,
+    /// Whether it is an expected-splat case.
+    pub(crate) splat: bool,
+    /// The contexts involved, for the table.
+    pub(crate) contexts: &'static str,
+    /// The locks involved, for the table.
+    pub(crate) locks: &'static str,
+    pub(crate) how: How,
+    /// On `nort`, `rt` and `rt-bhlock`, in that order.
+    pub(crate) expect: [Expect; 3],
+}
+
+/// This kernel's column of [`Scenario::expect`].
+pub(crate) const KERNEL: usize = if !cfg!(CONFIG_PREEMPT_RT) {
+    0
+} else if cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK) {
+    2
+} else {
+    1
+};
+
+/// The names of the columns.
+pub(crate) const KERNELS: [&str; 3] = ["nort", "rt", "rt-bhlock"];
+
+const ALL: [Expect; 3] = [Expect::Clean; 3];
+
+/// The table. `scenario=N` and `scenario NAME` pick from it; `scenario all` runs every case
+/// that is not a splat.
+pub(crate) static SCENARIOS: [Scenario; 17] = [
+    Scenario {
+        name: "lifo_napi",
+        splat: false,
+        contexts: "NAPI poll (NET_RX softirq), scheduled from hard-irq",
+        locks: "2 nested-BH, LIFO",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq], &ops::LIFO_PAIR),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "lifo_soft_timer",
+        splat: false,
+        contexts: "soft hrtimer (HRTIMER_SOFTIRQ)",
+        locks: "2 nested-BH, LIFO",
+        how: How::Run {
+            plan: Plan::new(&[SoftTimer], &ops::LIFO_PAIR),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "lifo_process",
+        splat: false,
+        contexts: "kthreads under local_bh_disable()",
+        locks: "2 nested-BH, LIFO",
+        how: How::Run {
+            plan: Plan::new(&[Threads], &ops::LIFO_PAIR),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "non_lifo",
+        splat: false,
+        contexts: "NAPI poll, soft hrtimer, kthreads",
+        locks: "nested-BH, spinlock_t, raw_spinlock_t; released first-in first-out",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq, SoftTimer, Threads], &ops::NON_LIFO),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "hardirq_release",
+        splat: false,
+        contexts: "HARD hrtimer (hard-irq), IRQ-window detector",
+        locks: "raw_spinlock_t, lockdep_map; interrupts checked after each release",
+        how: How::Run {
+            plan: Plan::new(&[HardIrq], &ops::LOCKED),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "in_spin_lock_bh",
+        splat: false,
+        contexts: "kthreads",
+        locks: "nested-BH inside spin_lock_bh()",
+        how: How::Run {
+            plan: Plan::new(&[Threads], &ops::IN_SPIN_LOCK_BH),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "bh_depth2",
+        splat: false,
+        contexts: "kthreads",
+        locks: "nested-BH at local_bh_disable() depth 2, then 1",
+        how: How::Run {
+            plan: Plan::new(&[Threads], &ops::BH_DEPTH2),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "early_return",
+        splat: false,
+        contexts: "NAPI poll, soft hrtimer, kthreads",
+        locks: "2 nested-BH held across a `?` return",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq, SoftTimer, Threads], &ops::EARLY_RETURN),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "rt_waiter",
+        splat: false,
+        contexts: "BH-disabled kthread holding, FIFO NAPI thread of the same CPU waiting",
+        locks: "nested-BH with a waiter (rt_mutex unlock, PI); a waiter required on rt, impossible elsewhere",
+        how: How::Run {
+            plan: Plan::new(&[Threads, Napi], &ops::HOLD_FOR_WAITER),
+            seconds: 1,
+        },
+        expect: ALL,
+    },
+    Scenario {
+        name: "busted",
+        splat: false,
+        contexts: "all, without the nested-BH lock; forced pairs put a BH section inside another every round",
+        locks: "none (the race the lock prevents)",
+        how: How::Run {
+            plan: Plan::new(&CONTEXTS, &ops::BUSTED),
+            seconds: 2,
+        },
+        expect: [Expect::Clean, Expect::Caught, Expect::Clean],
+    },
+    Scenario {
+        name: "bh_enabled",
+        splat: true,
+        contexts: "process, BH enabled",
+        locks: "nested-BH",
+        how: How::Once(|_| Ok(selfcheck::run(true, &Baseline::now()).is_err())),
+        expect: [
+            Expect::Splat {
+                reports: &[ASSERT_IN_SOFTIRQ, NESTED_BH_ASSERT_NORT],
+                allowed: &[],
+                lockdep_off: false,
+                taint_w: true,
+                detects: true,
+            },
+            BH_ENABLED_RT,
+            BH_ENABLED_RT,
+        ],
+    },
+    Scenario {
+        name: "hardirq",
+        splat: true,
+        contexts: "process (BH disabled), then HARD hrtimer",
+        locks: "nested-BH",
+        how: How::Once(|locks| splat::in_hardirq(locks).map(|()| false)),
+        expect: [
+            Expect::Splat {
+                reports: &[ASSERT_IN_SOFTIRQ, NESTED_BH_ASSERT_NORT, INVALID_WAIT_CONTEXT],
+                allowed: &[],
+                lockdep_off: true,
+                taint_w: true,
+                detects: false,
+            },
+            HARDIRQ_RT,
+            HARDIRQ_RT,
+        ],
+    },
+    Scenario {
+        name: "abba",
+        splat: true,
+        contexts: "process (BH disabled), then soft hrtimer",
+        locks: "2 nested-BH, A then B, then B then A",
+        how: How::Once(|locks| splat::abba(locks).map(|()| false)),
+        expect: [ABBA; 3],
+    },
+    Scenario {
+        name: "unlock_not_held",
+        splat: true,
+        contexts: "process (BH disabled)",
+        locks: "2 nested-BH: A held, B unlocked",
+        how: How::Once(|locks| splat::unlock_not_held(locks).map(|()| false)),
+        expect: [
+            // local_lock_release()'s DEBUG_LOCKS_WARN_ON(l->owner != current), which turns
+            // lockdep off before lock_release() could report.
+            Expect::Splat {
+                reports: &["WARNING: * at rust_helper___local_unlock_nested_bh"],
+                allowed: &[],
+                lockdep_off: true,
+                taint_w: true,
+                detects: false,
+            },
+            UNLOCK_NOT_HELD_RT,
+            UNLOCK_NOT_HELD_RT,
+        ],
+    },
+    Scenario {
+        name: "bh_enable_irqs_off",
+        splat: true,
+        contexts: "process: a BH section ended inside local_interrupt_disable()",
+        locks: "none (the BH token's drop)",
+        how: How::Once(|_| splat::bh_section_ends_with_irqs_off()),
+        // The drop's own warn_on!(); interrupts must stay off (`detects` would say they came
+        // on), and nothing else may report: not local_bh_enable()'s WARN nor lockdep.
+        expect: [Expect::Splat {
+            reports: &[BH_TOKEN_DROP_REFUSED],
+            allowed: &[],
+            lockdep_off: false,
+            taint_w: true,
+            detects: false,
+        }; 3],
+    },
+    Scenario {
+        name: "irqs_on_in_hardirq",
+        splat: true,
+        contexts: "HARD hrtimer, interrupts enabled inside",
+        locks: "raw_spinlock_t, lockdep_map",
+        how: How::Run {
+            plan: Plan::new(&[HardIrq], &ops::IRQS_ON_IN_HARDIRQ),
+            seconds: 2,
+        },
+        expect: [IRQS_ON_IN_HARDIRQ; 3],
+    },
+    Scenario {
+        name: "unlock_irq_in_hardirq",
+        splat: true,
+        contexts: "HARD hrtimer, raw_spin_unlock_irq() inside",
+        locks: "raw_spinlock_t, lockdep_map",
+        how: How::Run {
+            plan: Plan::new(&[HardIrq], &ops::UNLOCK_IRQ_IN_HARDIRQ),
+            seconds: 2,
+        },
+        expect: [IRQS_ON_IN_HARDIRQ; 3],
+    },
+];
+
+// The reports, as globs over their banner lines (see `expect`). A WARN() banner names the
+// function.
+
+/// `LocalBhDisabled::assume_disabled()`'s own `lockdep_assert_in_softirq()`.
+const ASSERT_IN_SOFTIRQ: &str = "WARNING: * at rust_helper_lockdep_assert_in_softirq";
+/// The `lockdep_assert_in_softirq()` inside `local_lock_nested_bh()` on !PREEMPT_RT.
+const NESTED_BH_ASSERT_NORT: &str = "WARNING: * at rust_helper___local_lock_nested_bh";
+/// Its out-of-line PREEMPT_RT version.
+const NESTED_BH_ASSERT_RT: &str = "WARNING: * at lockdep_assert_in_softirq_func";
+/// `LocalBhDisabled`'s drop refusing to end a section with interrupts off: a Rust `warn_on!()`,
+/// whose banner names its source line (the function is whichever the drop was inlined into).
+const BH_TOKEN_DROP_REFUSED: &str = "WARNING: */src/sync/bh.rs:* at ";
+/// Lockdep's wait-type check: a lock of a sleeping type (`{3:3}`) in hard-irq (`{2:2}`).
+const INVALID_WAIT_CONTEXT: &str = "BUG: Invalid wait context";
+
+const BH_ENABLED_RT: Expect = Expect::Splat {
+    reports: &[ASSERT_IN_SOFTIRQ, NESTED_BH_ASSERT_RT],
+    allowed: &[],
+    lockdep_off: false,
+    taint_w: true,
+    detects: true,
+};
+
+/// On PREEMPT_RT the nested-BH lock is a sleeping spinlock, so `DEBUG_ATOMIC_SLEEP` reports
+/// it too.
+const HARDIRQ_RT: Expect = Expect::Splat {
+    reports: &[
+        ASSERT_IN_SOFTIRQ,
+        NESTED_BH_ASSERT_RT,
+        INVALID_WAIT_CONTEXT,
+        "BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c",
+    ],
+    allowed: &[],
+    lockdep_off: true,
+    taint_w: true,
+    detects: false,
+};
+
+const ABBA: Expect = Expect::Splat {
+    reports: &["WARNING: possible circular locking dependency detected"],
+    allowed: &[],
+    lockdep_off: true,
+    taint_w: false,
+    detects: false,
+};
+
+/// `spin_release()` in `rt_spin_unlock()`: lockdep's own report.
+const UNLOCK_NOT_HELD_RT: Expect = Expect::Splat {
+    reports: &["WARNING: bad unlock balance detected!"],
+    allowed: &[],
+    lockdep_off: true,
+    taint_w: false,
+    detects: false,
+};
+
+/// Interrupts enabled in hard-irq: lockdep's `DEBUG_LOCKS_WARN_ON(lockdep_hardirq_context())`
+/// in `lockdep_hardirqs_on_prepare()`, and the module's own checks. A timer interrupt that
+/// nests in the window may also trip the hrtimer core's `WARN_ON_ONCE(base->running !=
+/// timer)` (seen once on rt): a real consequence, allowed but not required.
+const IRQS_ON_IN_HARDIRQ: Expect = Expect::Splat {
+    reports: &["WARNING: * at lockdep_hardirqs_on_prepare"],
+    allowed: &["WARNING: * at __hrtimer_run_queues"],
+    lockdep_off: true,
+    taint_w: true,
+    detects: true,
+};
+
+impl Scenario {
+    /// The case called `name`.
+    pub(crate) fn find(name: &str) -> Option<&'static Scenario> {
+        SCENARIOS.iter().find(|s| s.name == name)
+    }
+
+    /// What it must produce on this kernel.
+    pub(crate) fn expected(&self) -> Expect {
+        self.expect[KERNEL]
+    }
+}
+
+/// Writes `patterns` joined by `;;`, or `-` for none: a field of its own even when empty,
+/// because shells split on runs of tabs.
+fn write_patterns(f: &mut fmt::Formatter<'_>, patterns: &[&str]) -> fmt::Result {
+    if patterns.is_empty() {
+        return f.write_str("-");
+    }
+    for (i, p) in patterns.iter().enumerate() {
+        write!(f, "{}{p}", if i == 0 { "" } else { ";;" })?;
+    }
+    Ok(())
+}
+
+/// The table, one tab-separated line per case, for `/sys/kernel/debug/bhlock/scenarios`:
+/// name, `scenario` or `splat`, this kernel's expectation (kind, lockdep after, new taint W,
+/// whether the module detects it, required reports, allowed reports), then contexts, locks,
+/// and the expectation on each kernel.
+pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(
+        f,
+        "# name\tclass\texpect\tlockdep_after\ttaint_w\tmodule_detects\treports\tallowed\tcontexts\tlocks\t{}\t{}\t{}",
+        KERNELS[0], KERNELS[1], KERNELS[2]
+    )?;
+    for s in SCENARIOS.iter() {
+        let yes_no = |b| if b { "yes" } else { "no" };
+        let (kind, lockdep, taint, detects, reports, allowed) = match s.expected() {
+            Expect::Clean => ("clean", "on", "no", "no", &[][..], &[][..]),
+            Expect::Caught => ("caught", "on", "no", "yes", &[][..], &[][..]),
+            Expect::Splat {
+                reports,
+                allowed,
+                lockdep_off,
+                taint_w,
+                detects,
+            } => (
+                "splat",
+                if lockdep_off { "off" } else { "on" },
+                yes_no(taint_w),
+                yes_no(detects),
+                reports,
+                allowed,
+            ),
+        };
+        write!(
+            f,
+            "{}\t{}\t{kind}\t{lockdep}\t{taint}\t{detects}\t",
+            s.name,
+            if s.splat { "splat" } else { "scenario" }
+        )?;
+        write_patterns(f, reports)?;
+        f.write_str("\t")?;
+        write_patterns(f, allowed)?;
+        write!(f, "\t{}\t{}", s.contexts, s.locks)?;
+        for e in s.expect.iter() {
+            f.write_str("\t")?;
+            e.write(f, true)?;
+        }
+        writeln!(f)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every function here exists only because what it calls is a macro or a static
+ * inline in C, which bindgen cannot bind, for the harness. Each is one call
+ * and nothing more; the logic lives in Rust. The guard API has its own
+ * helpers, in src/sync/helpers/.
+ */
+#include <linux/hardirq.h>
+#include <linux/irq_work.h>
+#include <linux/irqflags.h>
+#include <linux/lockdep.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <uapi/linux/sched/types.h>
+
+#include "shim.h"
+
+/*
+ * Context queries for the hard-irq and softirq callbacks; all macros.
+ * bhlock_irqs_disabled() reads the CPU's flag, bhlock_lockdep_irqs_enabled()
+ * lockdep's shadow of it (always false without CONFIG_TRACE_IRQFLAGS).
+ */
+bool bhlock_in_serving_softirq(void)
+{
+	return in_serving_softirq();
+}
+
+bool bhlock_bh_disabled(void)
+{
+	return softirq_count();
+}
+
+bool bhlock_irqs_disabled(void)
+{
+	return raw_irqs_disabled();
+}
+
+bool bhlock_lockdep_irqs_enabled(void)
+{
+	return lockdep_hardirqs_enabled();
+}
+
+/* The negative control's interrupt window; both macros. */
+void bhlock_local_irq_enable(void)
+{
+	local_irq_enable();
+}
+
+void bhlock_local_irq_disable(void)
+{
+	local_irq_disable();
+}
+
+/*
+ * raw_spinlock_t: raw_spin_lock_init(), raw_spin_lock() and raw_spin_unlock()
+ * are macros whose targets depend on the configuration. Each lock gets the
+ * caller's class: one static class for all would mix the hard-irq lock with
+ * the process-context ones and make lockdep report a false inversion.
+ */
+void bhlock_raw_spin_lock_init(raw_spinlock_t *lock, const char *name,
+			       struct lock_class_key *key)
+{
+	raw_spin_lock_init(lock);
+	lockdep_set_class_and_name(lock, key, name);
+}
+
+void bhlock_raw_spin_lock(raw_spinlock_t *lock)
+{
+	raw_spin_lock(lock);
+}
+
+void bhlock_raw_spin_unlock(raw_spinlock_t *lock)
+{
+	raw_spin_unlock(lock);
+}
+
+/* The negative control of the after-release checks: a release that enables. */
+void bhlock_raw_spin_unlock_irq(raw_spinlock_t *lock)
+{
+	raw_spin_unlock_irq(lock);
+}
+
+/*
+ * A bare lockdep_map, as lock_map_acquire() users keep one: lockdep_init_map(),
+ * lock_map_acquire() and lock_map_release() are macros, and compile to nothing
+ * without CONFIG_LOCKDEP.
+ */
+void bhlock_lock_map_init(struct lockdep_map *map, const char *name,
+			  struct lock_class_key *key)
+{
+	lockdep_init_map(map, name, key, 0);
+}
+
+void bhlock_lock_map_acquire(struct lockdep_map *map)
+{
+	lock_map_acquire(map);
+}
+
+void bhlock_lock_map_release(struct lockdep_map *map)
+{
+	lock_map_release(map);
+}
+
+/*
+ * spinlock_t taken with spin_lock_bh(), which kernel::sync has no variant for;
+ * spin_lock_init() and the _bh calls are macros.
+ */
+void bhlock_spin_lock_init(spinlock_t *lock, const char *name,
+			   struct lock_class_key *key)
+{
+	spin_lock_init(lock);
+	lockdep_set_class_and_name(lock, key, name);
+}
+
+void bhlock_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void bhlock_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+/* Whether priority inheritance has boosted current; task_struct is opaque. */
+bool bhlock_current_boosted(void)
+{
+	return current->prio < current->normal_prio;
+}
+
+/*
+ * SCHED_FIFO one above the threaded interrupt handlers (MAX_RT_PRIO / 2, as
+ * sched_set_fifo() gives): an interrupt thread that blocks on a lock of a
+ * lower thread boosts that one to its own priority, still below this.
+ * struct sched_attr (uapi) has no Rust binding.
+ */
+void bhlock_sched_set_fifo_above_irq_threads(struct task_struct *p)
+{
+	struct sched_attr attr = {
+		.sched_policy = SCHED_FIFO,
+		.sched_priority = MAX_RT_PRIO / 2 + 1,
+	};
+
+	WARN_ON_ONCE(sched_setattr_nocheck(p, &attr));
+}
+
+/* IRQ_WORK_INIT_HARD() is a macro; a HARD work runs in hard-irq on RT too. */
+void bhlock_irq_work_init_hard(struct irq_work *work,
+			       void (*func)(struct irq_work *))
+{
+	*work = IRQ_WORK_INIT_HARD(func);
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The functions of `shim.c`: C macros and static inlines the harness needs that have no Rust
+//! binding (the guard API has its own, in `src/sync/helpers/`).
+//!
+//! The queries that are safe in any context are declared `safe fn`; every other function is
+//! `unsafe` and says what its caller must ensure.
+
+use kernel::bindings;
+use kernel::ffi::c_char;
+
+// `local_lock_t` is only ever passed by pointer, but the lint walks into it (through
+// `lockdep_map` and `task_struct`) and, depending on the config, finds empty structs there.
+#[allow(improper_ctypes)]
+unsafe extern "C" {
+
+    /// `in_serving_softirq()`: a softirq handler runs (not merely BH disabled).
+    pub(crate) safe fn bhlock_in_serving_softirq() -> bool;
+
+    /// `softirq_count() != 0`: BH is disabled or a softirq handler runs.
+    pub(crate) safe fn bhlock_bh_disabled() -> bool;
+
+    /// `raw_irqs_disabled()`: the CPU's own interrupt flag.
+    pub(crate) safe fn bhlock_irqs_disabled() -> bool;
+
+    /// `lockdep_hardirqs_enabled()`: lockdep's shadow of the interrupt flag (false without
+    /// `CONFIG_TRACE_IRQFLAGS`).
+    pub(crate) safe fn bhlock_lockdep_irqs_enabled() -> bool;
+
+    /// `local_irq_enable()`.
+    ///
+    /// # Safety
+    ///
+    /// Only for the negative control, in a hard-irq callback that calls
+    /// [`bhlock_local_irq_disable`] before it returns.
+    pub(crate) fn bhlock_local_irq_enable();
+
+    /// `local_irq_disable()`.
+    ///
+    /// # Safety
+    ///
+    /// Must close a window opened by [`bhlock_local_irq_enable`].
+    pub(crate) fn bhlock_local_irq_disable();
+
+    /// `raw_spin_lock_init(lock)` with the lockdep class `key` and `name`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be valid for writes and not in use; `name` and `key` must outlive it.
+    pub(crate) fn bhlock_raw_spin_lock_init(
+        lock: *mut bindings::raw_spinlock,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
+
+    /// `raw_spin_lock(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be initialised, with interrupts disabled if an interrupt may take it too.
+    pub(crate) fn bhlock_raw_spin_lock(lock: *mut bindings::raw_spinlock);
+
+    /// `raw_spin_unlock(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `lock`.
+    pub(crate) fn bhlock_raw_spin_unlock(lock: *mut bindings::raw_spinlock);
+
+    /// `raw_spin_unlock_irq(lock)`: releases and enables interrupts.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `lock`; only for the negative control, which disables interrupts
+    /// again with [`bhlock_local_irq_disable`] before it returns.
+    pub(crate) fn bhlock_raw_spin_unlock_irq(lock: *mut bindings::raw_spinlock);
+
+    /// `spin_lock_init(lock)` with the lockdep class `key` and `name`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be valid for writes and not in use; `name` and `key` must outlive it.
+    pub(crate) fn bhlock_spin_lock_init(
+        lock: *mut bindings::spinlock_t,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
+
+    /// `spin_lock_bh(lock)`: disables BH, then takes the lock.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be initialised; the caller must release it with [`bhlock_spin_unlock_bh`]
+    /// in the same task, in a context where BH may be disabled.
+    pub(crate) fn bhlock_spin_lock_bh(lock: *mut bindings::spinlock_t);
+
+    /// `spin_unlock_bh(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold `lock` through [`bhlock_spin_lock_bh`], and nothing that relies on
+    /// its BH section may outlive this call.
+    pub(crate) fn bhlock_spin_unlock_bh(lock: *mut bindings::spinlock_t);
+
+    /// Whether priority inheritance has boosted the current task above its own priority.
+    pub(crate) safe fn bhlock_current_boosted() -> bool;
+
+    /// `SCHED_FIFO` at `MAX_RT_PRIO / 2 + 1`, one above the interrupt threads and
+    /// [`bindings::sched_set_fifo`].
+    ///
+    /// # Safety
+    ///
+    /// `p` must be a live task.
+    pub(crate) fn bhlock_sched_set_fifo_above_irq_threads(p: *mut bindings::task_struct);
+
+    /// `lockdep_init_map(map, name, key, 0)`.
+    ///
+    /// # Safety
+    ///
+    /// `map` must be valid for writes and not in use; `name` and `key` must outlive it.
+    pub(crate) fn bhlock_lock_map_init(
+        map: *mut bindings::lockdep_map,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
+
+    /// `lock_map_acquire(map)`.
+    ///
+    /// # Safety
+    ///
+    /// `map` must be initialised and released with [`bhlock_lock_map_release`] in the same
+    /// context.
+    pub(crate) fn bhlock_lock_map_acquire(map: *mut bindings::lockdep_map);
+
+    /// `lock_map_release(map)`: lockdep's `lock_release()`.
+    ///
+    /// # Safety
+    ///
+    /// The current context must hold `map` through [`bhlock_lock_map_acquire`].
+    pub(crate) fn bhlock_lock_map_release(map: *mut bindings::lockdep_map);
+
+    /// `*work = IRQ_WORK_INIT_HARD(func)`.
+    ///
+    /// # Safety
+    ///
+    /// `work` must be valid for writes and not queued.
+    pub(crate) fn bhlock_irq_work_init_hard(
+        work: *mut bindings::irq_work,
+        func: unsafe extern "C" fn(*mut bindings::irq_work),
+    );
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What every context of a run shares: the parameters, the per-CPU cache behind its
+//! nested-BH lock, the other locks, the counters; and one checked round on one cache, which
+//! every entry of the ops table ends in.
+
+use core::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering::Relaxed};
+use kernel::{
+    prelude::*,
+    time::{Instant, Monotonic},
+};
+
+use super::{
+    item_cache::{CacheFault, ItemCache},
+    params::Params,
+    pattern_locks::PatternLocks,
+    stats::{Context, Event, Stats, Violation, CONTEXTS},
+    unlocked_cache::UnlockedCaches,
+};
+use crate::{new_local_lock_nested_bh, sync::local_lock_nested_bh::LocalLockNestedBh};
+
+/// Whether the kernel serialises all BH-disabled sections of a CPU by itself: always on
+/// !PREEMPT_RT (they are not preemptible), on PREEMPT_RT only with the softirq BH lock.
+pub(crate) const BH_SECTIONS_SERIALISED: bool =
+    !cfg!(CONFIG_PREEMPT_RT) || cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK);
+
+/// The state shared by the contexts of one run.
+pub(crate) struct Core {
+    pub(crate) params: Params,
+    pub(crate) cache: LocalLockNestedBh<ItemCache>,
+    /// The caches without a lock that the `busted` entry of the ops table works on.
+    pub(crate) unlocked: Option<UnlockedCaches>,
+    /// The other locks of the lock patterns.
+    pub(crate) locks: PatternLocks,
+    pub(crate) stats: Stats,
+    pub(crate) started: Instant<Monotonic>,
+    /// Milliseconds from the start to the first cache fault, or -1.
+    pub(crate) first_cache_fault_ms: AtomicI64,
+    /// The forced round ([`super::forced`]) that was under way at the first cache fault,
+    /// counting from 1.
+    pub(crate) first_cache_fault_round: AtomicU64,
+    /// The context that found the first cache fault.
+    first_cache_fault_by: AtomicU8,
+}
+
+impl Core {
+    /// A full cache on every possible CPU, zeroed counters, and the unlocked caches if
+    /// `unlocked`.
+    pub(crate) fn new(params: Params, unlocked: bool) -> Result<Self> {
+        Ok(Self {
+            params,
+            cache: new_local_lock_nested_bh!(|_cpu| Ok(ItemCache::new()), "bhlock_item_cache")?,
+            unlocked: if unlocked {
+                Some(UnlockedCaches::new()?)
+            } else {
+                None
+            },
+            locks: PatternLocks::new()?,
+            stats: Stats::new()?,
+            started: Instant::now(),
+            first_cache_fault_ms: AtomicI64::new(-1),
+            first_cache_fault_round: AtomicU64::new(0),
+            first_cache_fault_by: AtomicU8::new(0),
+        })
+    }
+
+    /// The context that found the first cache fault, if there was one.
+    pub(crate) fn first_cache_fault_by(&self) -> Option<Context> {
+        if self.first_cache_fault_ms.load(Relaxed) < 0 {
+            return None;
+        }
+        CONTEXTS
+            .get(usize::from(self.first_cache_fault_by.load(Relaxed)))
+            .copied()
+    }
+
+    /// One acquisition's work on `cache`, which the caller holds however its ops entry says:
+    /// check every invariant, send `n` buffers round with `tag`, count the operation and any
+    /// fault. `inside` runs in the middle of the round, with buffers out: exactly once, even
+    /// when the check before the round finds the cache corrupt (the forced interleaving waits
+    /// for what `inside` starts).
+    ///
+    /// A corrupt cache is rebuilt after it is counted, so one fault is not counted again by
+    /// every later acquisition.
+    pub(crate) fn work_on(
+        &self,
+        cache: &ItemCache,
+        context: Context,
+        n: usize,
+        tag: u32,
+        inside: &mut dyn FnMut(),
+    ) {
+        let result = match cache.check() {
+            Ok(()) => cache.round_with(n, tag, inside),
+            Err(fault) => {
+                inside();
+                Err(fault)
+            }
+        };
+        if let Err(fault) = result {
+            self.count_fault(context, fault);
+            cache.reset();
+        }
+        self.stats.op(context);
+    }
+
+    /// Counts a cache fault found by `context`, and remembers the first one.
+    #[cold]
+    fn count_fault(&self, context: Context, fault: CacheFault) {
+        let ms = self.started.elapsed().as_millis();
+        if self
+            .first_cache_fault_ms
+            .compare_exchange(-1, ms, Relaxed, Relaxed)
+            .is_ok()
+        {
+            let round = self.stats.event_count(Event::ForcedRounds) + 1;
+            self.first_cache_fault_round.store(round, Relaxed);
+            self.first_cache_fault_by.store(context as u8, Relaxed);
+        }
+        if fault == CacheFault::Overlapped {
+            // This round wrote back its own count over the one inside it.
+            self.stats.event(Event::LostUpdates, 1);
+        }
+        self.stats.violation(context, Violation::Cache(fault));
+    }
+}

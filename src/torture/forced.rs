@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Forced interleaving: on every online CPU a pair of `SCHED_FIFO` kthreads, bound to it,
+//! puts one BH section into the middle of another on every round, wherever the kernel lets
+//! it, so that no verdict waits for the scheduler to happen to preempt at the right moment.
+//!
+//! The outer thread (`sched_set_fifo_low()`) disables BH and starts a cache round. With its
+//! buffers out and the round counter read, it wakes the inner thread (`SCHED_FIFO` one above
+//! `sched_set_fifo()`, the interrupt threads' priority), which disables BH and runs a cache
+//! round of its own on the same CPU. What happens then is the kernel's BH model, the same in
+//! every round:
+//!
+//! - !PREEMPT_RT: a BH section is not preemptible; the inner thread runs only after the outer
+//!   one's `local_bh_enable()`;
+//! - PREEMPT_RT with `PREEMPT_RT_NEEDS_BH_LOCK`: the inner thread preempts the outer one at
+//!   once and blocks in its own `local_bh_disable()` on the softirq BH lock;
+//! - PREEMPT_RT without it: the inner thread preempts the outer one at once and gets into its
+//!   BH section; only the nested-BH lock keeps it out of the cache (it blocks there and
+//!   boosts the outer thread). Without the lock (`busted`) its round runs inside the outer
+//!   one, and the outer round finds the round counter moved
+//!   ([`CacheFault::Overlapped`](super::item_cache::CacheFault::Overlapped)) in the first
+//!   round.
+//!
+//! Every round also checks the schedule itself: the inner thread must have started inside
+//! the outer one's BH section exactly on PREEMPT_RT. A round that went otherwise counts as
+//! [`Violation::ForcedScheduleBroken`], so a run whose interleaving was not forced cannot
+//! pass for one that was.
+
+use core::{
+    ptr,
+    sync::atomic::{AtomicBool, Ordering::Relaxed},
+};
+use kernel::{
+    cpu::CpuId,
+    ffi::{c_int, c_void},
+    new_condvar, new_spinlock,
+    prelude::*,
+    sync::{Arc, CondVar, SpinLock},
+    time::{delay::fsleep, msecs_to_jiffies, Delta},
+};
+
+use super::{
+    core_state::Core,
+    item_cache::MAX_ROUND,
+    ops::Ops,
+    stats::{Context, Event, Violation},
+};
+use crate::{
+    services::kthread::{self, KThread, Policy},
+    sync::bh::local_bh_disable,
+};
+
+/// Whether a BH-disabled section can be preempted by a higher-priority task of its CPU.
+const BH_SECTIONS_PREEMPTIBLE: bool = cfg!(CONFIG_PREEMPT_RT);
+
+/// How long a wait sleeps before it looks at `kthread_should_stop()` again: the stop's wake-up
+/// can fall between that check and the sleep.
+const STOP_CHECK_MS: u32 = 100;
+
+/// The handshake of a pair, under its lock.
+#[derive(Default)]
+struct Handshake {
+    /// The inner thread waits for `go`.
+    inner_waiting: bool,
+    /// The outer thread, inside its round, lets the inner one start.
+    go: bool,
+    /// The inner thread's round is over.
+    done: bool,
+}
+
+/// The two threads of one CPU and what they share.
+#[pin_data]
+struct Pair {
+    core: Arc<Core>,
+    ops: &'static Ops,
+    #[pin]
+    handshake: SpinLock<Handshake>,
+    #[pin]
+    wake: CondVar,
+    /// Set by the inner thread just before its `local_bh_disable()`, cleared by the outer
+    /// thread after each round.
+    inner_started: AtomicBool,
+}
+
+impl Pair {
+    /// Waits until `ready` says so (it may update the handshake) or the thread is told to
+    /// stop; returns `false` for the stop.
+    fn wait_until(&self, mut ready: impl FnMut(&mut Handshake) -> bool) -> bool {
+        let mut handshake = self.handshake.lock();
+        loop {
+            if ready(&mut handshake) {
+                return true;
+            }
+            if kthread::should_stop() {
+                return false;
+            }
+            let _ = self
+                .wake
+                .wait_interruptible_timeout(&mut handshake, msecs_to_jiffies(STOP_CHECK_MS));
+        }
+    }
+
+    /// One round of the outer thread. Returns `false` if the thread was told to stop.
+    fn outer_round(&self, round: u32) -> bool {
+        let stats = &self.core.stats;
+        let tag = 0x6f00_0000 | (round << 4);
+        let Ok(bh) = local_bh_disable() else {
+            stats.violation(Context::Forced, Violation::BhDisableRefused);
+            return true;
+        };
+        (self.ops.round)(
+            &self.core,
+            Context::Forced,
+            &bh,
+            MAX_ROUND,
+            tag,
+            &mut || {
+                let mut handshake = self.handshake.lock();
+                handshake.inner_waiting = false;
+                handshake.go = true;
+                self.wake.notify_all();
+                // Where BH sections are preemptible, the inner thread runs from the wake-up
+                // (or this unlock) until it blocks or, unlocked, ends its round.
+            },
+        );
+        // Read where the BH section ends, which is what the model speaks of. On PREEMPT_RT the
+        // inner thread, woken inside the round and above anything that could boost this one
+        // (interrupt threads included), has run by now; elsewhere it cannot have.
+        let inner_inside = self.inner_started.load(Relaxed);
+        drop(bh);
+        if !self.wait_until(|h| core::mem::take(&mut h.done)) {
+            return false;
+        }
+        self.inner_started.store(false, Relaxed);
+        stats.event(Event::ForcedRounds, 1);
+        if inner_inside {
+            stats.event(Event::ForcedInside, 1);
+        }
+        if inner_inside != BH_SECTIONS_PREEMPTIBLE {
+            stats.violation(Context::Forced, Violation::ForcedScheduleBroken);
+        }
+        true
+    }
+
+    /// One round of the inner thread, once let in.
+    fn inner_round(&self, round: u32) {
+        let tag = 0x6900_0000 | (round << 4);
+        self.inner_started.store(true, Relaxed);
+        match local_bh_disable() {
+            Ok(bh) => self
+                .ops
+                .round(&self.core, Context::Forced, &bh, MAX_ROUND, tag),
+            Err(_) => self
+                .core
+                .stats
+                .violation(Context::Forced, Violation::BhDisableRefused),
+        }
+        let mut handshake = self.handshake.lock();
+        handshake.done = true;
+        self.wake.notify_all();
+    }
+}
+
+/// The running pairs; dropping this stops them.
+pub(crate) struct ForcedPairs {
+    // Declared first: the threads stop before the pairs they borrow go.
+    threads: KVec<KThread>,
+    _pairs: KVec<Pin<KBox<Pair>>>,
+}
+
+impl ForcedPairs {
+    /// Starts a pair on each of `cpus`, whose rounds work as `ops` says.
+    pub(crate) fn start(core: &Arc<Core>, ops: &'static Ops, cpus: &[CpuId]) -> Result<Self> {
+        let mut this = Self {
+            threads: KVec::with_capacity(2 * cpus.len(), GFP_KERNEL)?,
+            _pairs: KVec::with_capacity(cpus.len(), GFP_KERNEL)?,
+        };
+        for &cpu in cpus {
+            let pair = KBox::pin_init(
+                pin_init!(Pair {
+                    core: core.clone(),
+                    ops,
+                    handshake <- new_spinlock!(Handshake::default(), "bhlock_forced_handshake"),
+                    wake <- new_condvar!("bhlock_forced_wake"),
+                    inner_started: AtomicBool::new(false),
+                }),
+                GFP_KERNEL,
+            )?;
+            let data = ptr::from_ref::<Pair>(&pair).cast_mut().cast();
+            this._pairs.push(pair, GFP_KERNEL)?;
+            for (f, name, policy) in [
+                (
+                    inner_thread as kthread::ThreadFn,
+                    c"bhlock_forced_in",
+                    Policy::FifoAboveIrqThreads,
+                ),
+                (outer_thread, c"bhlock_forced_out", Policy::FifoLow),
+            ] {
+                // SAFETY: Both functions return once told to stop, and `this` keeps the pair
+                // (boxed, so it does not move) until its `threads` are stopped.
+                let thread = unsafe { KThread::start_with(f, data, name, Some(cpu), policy) }?;
+                this.threads.push(thread, GFP_KERNEL)?;
+            }
+        }
+        Ok(this)
+    }
+}
+
+/// The outer thread: a round, then a pause of `interval_us`.
+///
+/// # Safety
+///
+/// `data` must point to a [`Pair`] that outlives the thread.
+unsafe extern "C" fn outer_thread(data: *mut c_void) -> c_int {
+    // SAFETY: `ForcedPairs` keeps the pair alive until this thread is stopped.
+    let pair = unsafe { &*data.cast::<Pair>().cast_const() };
+    let pause = Delta::from_micros(i64::from(pair.core.params.interval_us));
+    let mut round = 0u32;
+    while pair.wait_until(|h| h.inner_waiting) && pair.outer_round(round) {
+        round = round.wrapping_add(1);
+        fsleep(pause);
+    }
+    0
+}
+
+/// The inner thread: waits to be let in, then a round.
+///
+/// # Safety
+///
+/// `data` must point to a [`Pair`] that outlives the thread.
+unsafe extern "C" fn inner_thread(data: *mut c_void) -> c_int {
+    // SAFETY: `ForcedPairs` keeps the pair alive until this thread is stopped.
+    let pair = unsafe { &*data.cast::<Pair>().cast_const() };
+    let mut round = 0u32;
+    let let_in = |h: &mut Handshake| {
+        if core::mem::take(&mut h.go) {
+            return true;
+        }
+        if !h.inner_waiting {
+            h.inner_waiting = true;
+            pair.wake.notify_all();
+        }
+        false
+    };
+    while pair.wait_until(let_in) {
+        pair.inner_round(round);
+        round = round.wrapping_add(1);
+    }
+    0
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A per-CPU cache of preallocated buffers, modelled on `napi_alloc_cache` in
+//! `net/core/skbuff.c`: a small stack of free buffers and a count, which every context of one
+//! CPU pops from and pushes back to under `local_lock_nested_bh()`.
+//!
+//! Every operation is a plain read-modify-write of `count` and `stack`, as in the kernel's
+//! cache, so two contexts that ever get in at once leave marks: a count out of range, a buffer
+//! handed out twice, a stack slot that names a buffer already out, a broken canary.
+//! [`ItemCache::check`] looks for all of them; [`ItemCache::round`] also catches a buffer taken
+//! from under its owner, and a round that another round entered while it was inside.
+//!
+//! Every word is a relaxed atomic. Under the nested-BH lock that costs nothing (on x86-64 a
+//! relaxed load or store is the plain `mov` C's accesses compile to) and changes nothing; it
+//! is for the `busted` negative control, which works on a cache without the lock: its racing
+//! accesses are then defined behaviour, a lost update and no more, and the compiler cannot
+//! keep a value in a register across the preemption point and so hide the very race the
+//! control must show.
+
+/// Buffers per CPU; `napi_alloc_cache` holds 64 (`NAPI_SKB_CACHE_SIZE`).
+pub(crate) const CACHE_SIZE: usize = 64;
+
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+
+/// Buffers one [`ItemCache::round`] holds at once at most; the kernel's bulk size is 16.
+pub(crate) const MAX_ROUND: usize = 16;
+
+const HEAD_CANARY: u64 = 0xb41c_0c4c_4e5a_11fe;
+const TAIL_CANARY: u64 = 0x7a11_0c4c_4e5a_11fe;
+const BUFFER_CANARY: u64 = 0x0b0f_fe70_ca4a_4b1e;
+
+/// The owner tag of a buffer that sits in the stack.
+const FREE: u32 = 0;
+
+/// What [`ItemCache::check`] or [`ItemCache::round`] found broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheFault {
+    /// `count` is above [`CACHE_SIZE`].
+    CountOutOfRange,
+    /// A canary of the cache or of a buffer was overwritten.
+    CanaryBroken,
+    /// The stack names a buffer twice, or names one that is out, or one that does not exist.
+    StackCorrupt,
+    /// A buffer was popped while someone else owned it, or changed owner while held.
+    OwnedTwice,
+    /// A pop found the stack empty, or a push found it full.
+    CountMismatch,
+    /// Another round ran inside this one: the round counter moved between this round's
+    /// entry and its exit, and this round's write-back overwrote that round's update.
+    Overlapped,
+}
+
+impl CacheFault {
+    /// A short name for reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::CountOutOfRange => "cache_count_out_of_range",
+            Self::CanaryBroken => "cache_canary_broken",
+            Self::StackCorrupt => "cache_stack_corrupt",
+            Self::OwnedTwice => "cache_buffer_owned_twice",
+            Self::CountMismatch => "cache_count_mismatch",
+            Self::Overlapped => "cache_round_overlapped",
+        }
+    }
+}
+
+/// One preallocated buffer.
+struct Buffer {
+    canary: AtomicU64,
+    /// [`FREE`] while in the stack, else the tag of the round that holds it.
+    owner: AtomicU32,
+    /// Written by the holder; a stand-in for packet data.
+    payload: AtomicU64,
+}
+
+/// One CPU's cache: `stack[..count]` are the indices of the free buffers.
+pub(crate) struct ItemCache {
+    head_canary: AtomicU64,
+    count: AtomicUsize,
+    /// Rounds completed. Each round reads it on entry and writes back what it read plus one
+    /// on exit, as a per-CPU statistic is updated in C: a round that runs inside another is
+    /// lost, and the outer round sees the counter moved.
+    rounds: AtomicU64,
+    stack: [AtomicU8; CACHE_SIZE],
+    buffers: [Buffer; CACHE_SIZE],
+    tail_canary: AtomicU64,
+}
+
+/// The payload a round writes into buffer `index`.
+fn payload(tag: u32, index: u8) -> u64 {
+    u64::from(tag) << 32 | u64::from(index)
+}
+
+impl ItemCache {
+    /// A full cache: every buffer free and on the stack.
+    pub(crate) fn new() -> Self {
+        Self {
+            head_canary: AtomicU64::new(HEAD_CANARY),
+            count: AtomicUsize::new(CACHE_SIZE),
+            rounds: AtomicU64::new(0),
+            // CACHE_SIZE fits in a u8, so the cast is exact.
+            stack: core::array::from_fn(|i| AtomicU8::new(i as u8)),
+            buffers: [const {
+                Buffer {
+                    canary: AtomicU64::new(BUFFER_CANARY),
+                    owner: AtomicU32::new(FREE),
+                    payload: AtomicU64::new(0),
+                }
+            }; CACHE_SIZE],
+            tail_canary: AtomicU64::new(TAIL_CANARY),
+        }
+    }
+
+    /// Makes the cache full and consistent again, as [`ItemCache::new`] builds it: after a
+    /// fault has been counted, so that one fault is not found again by every later round.
+    pub(crate) fn reset(&self) {
+        self.head_canary.store(HEAD_CANARY, Relaxed);
+        self.tail_canary.store(TAIL_CANARY, Relaxed);
+        for (i, (slot, buffer)) in self.stack.iter().zip(&self.buffers).enumerate() {
+            // CACHE_SIZE fits in a u8, so the cast is exact.
+            slot.store(i as u8, Relaxed);
+            buffer.canary.store(BUFFER_CANARY, Relaxed);
+            buffer.owner.store(FREE, Relaxed);
+            buffer.payload.store(0, Relaxed);
+        }
+        self.count.store(CACHE_SIZE, Relaxed);
+    }
+
+    /// Checks every invariant: count in range, canaries intact, the stack naming distinct, free
+    /// buffers, and exactly `count` buffers free.
+    pub(crate) fn check(&self) -> Result<(), CacheFault> {
+        if self.head_canary.load(Relaxed) != HEAD_CANARY
+            || self.tail_canary.load(Relaxed) != TAIL_CANARY
+        {
+            return Err(CacheFault::CanaryBroken);
+        }
+        let count = self.count.load(Relaxed);
+        if count > CACHE_SIZE {
+            return Err(CacheFault::CountOutOfRange);
+        }
+        let mut seen = 0u64;
+        // Indexed rather than `&self.stack[..count]`: the slice iterator's `into_iter()` is
+        // not inlined across crates and cost a call on every poll (`make bench`).
+        for i in 0..count {
+            let index = usize::from(self.stack[i].load(Relaxed));
+            if index >= CACHE_SIZE || seen & (1 << index) != 0 {
+                return Err(CacheFault::StackCorrupt);
+            }
+            seen |= 1 << index;
+            if self.buffers[index].owner.load(Relaxed) != FREE {
+                return Err(CacheFault::StackCorrupt);
+            }
+        }
+        let mut free = 0;
+        for buffer in &self.buffers {
+            if buffer.canary.load(Relaxed) != BUFFER_CANARY {
+                return Err(CacheFault::CanaryBroken);
+            }
+            // Branch-free: at most CACHE_SIZE, so the sum cannot wrap.
+            free = usize::wrapping_add(free, usize::from(buffer.owner.load(Relaxed) == FREE));
+        }
+        if free != count {
+            return Err(CacheFault::OwnedTwice);
+        }
+        Ok(())
+    }
+
+    /// Pops up to `n` buffers (at most [`MAX_ROUND`]), tags them with `tag` (not zero), writes
+    /// and reads back their payload, and pushes them back in reverse order, as a poll that
+    /// allocates a batch and frees it again would.
+    ///
+    /// Returns how many buffers went round.
+    #[inline]
+    pub(crate) fn round(&self, n: usize, tag: u32) -> Result<usize, CacheFault> {
+        self.round_with(n, tag, || ())
+    }
+
+    /// [`ItemCache::round`], calling `inside` while the buffers are out: the point where the
+    /// forced interleaving ([`super::forced`]) lets another context of this CPU in.
+    #[inline]
+    pub(crate) fn round_with(
+        &self,
+        n: usize,
+        tag: u32,
+        inside: impl FnOnce(),
+    ) -> Result<usize, CacheFault> {
+        let entered = self.rounds.load(Relaxed);
+        let tag = tag.max(1);
+        let mut held = [0u8; MAX_ROUND];
+        let n = n.min(MAX_ROUND);
+        let mut taken = 0;
+        let mut fault = None;
+        while taken < n {
+            let count = self.count.load(Relaxed);
+            if count == 0 || count > CACHE_SIZE {
+                fault = Some(CacheFault::CountMismatch);
+                break;
+            }
+            let index = self.stack[count - 1].load(Relaxed);
+            self.count.store(count - 1, Relaxed);
+            let Some(buffer) = self.buffers.get(usize::from(index)) else {
+                fault = Some(CacheFault::StackCorrupt);
+                break;
+            };
+            if buffer.owner.load(Relaxed) != FREE {
+                fault = Some(CacheFault::OwnedTwice);
+            }
+            buffer.owner.store(tag, Relaxed);
+            buffer.payload.store(payload(tag, index), Relaxed);
+            held[taken] = index;
+            taken += 1;
+        }
+        inside();
+        for &index in held[..taken].iter().rev() {
+            let buffer = &self.buffers[usize::from(index)];
+            if buffer.owner.load(Relaxed) != tag
+                || buffer.payload.load(Relaxed) != payload(tag, index)
+            {
+                fault.get_or_insert(CacheFault::OwnedTwice);
+            }
+            buffer.owner.store(FREE, Relaxed);
+            let count = self.count.load(Relaxed);
+            if count >= CACHE_SIZE {
+                fault.get_or_insert(CacheFault::CountMismatch);
+                continue;
+            }
+            self.stack[count].store(index, Relaxed);
+            self.count.store(count + 1, Relaxed);
+        }
+        if self.rounds.load(Relaxed) != entered {
+            fault.get_or_insert(CacheFault::Overlapped);
+        }
+        self.rounds.store(entered.wrapping_add(1), Relaxed);
+        match fault {
+            Some(fault) => Err(fault),
+            None => Ok(taken),
+        }
+    }
+
+    /// Corrupts the cache the way `fault` names, as a context racing for it without the lock
+    /// would: the negative control of [`ItemCache::check`] and [`ItemCache::round`].
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn inject(&self, fault: CacheFault) {
+        match fault {
+            CacheFault::CountOutOfRange => self.count.store(CACHE_SIZE + 1, Relaxed),
+            CacheFault::CanaryBroken => {
+                self.buffers[CACHE_SIZE / 2].canary.fetch_xor(1, Relaxed);
+            }
+            // Two pushes of one buffer: a stack slot names it twice.
+            CacheFault::StackCorrupt => self.stack[1].store(self.stack[0].load(Relaxed), Relaxed),
+            // A pop whose count update was lost to another context: the buffer is out of the
+            // stack but still marked free, so two owners can hold it.
+            CacheFault::OwnedTwice => {
+                self.count.fetch_sub(1, Relaxed);
+            }
+            // Every buffer popped by someone else meanwhile.
+            CacheFault::CountMismatch => {
+                for buffer in &self.buffers {
+                    buffer.owner.store(u32::MAX, Relaxed);
+                }
+                self.count.store(0, Relaxed);
+            }
+            // Another round's update of the round counter: called from a round's `inside`,
+            // which is where another context's round would run.
+            CacheFault::Overlapped => {
+                self.rounds.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The torture: every context of a run working on one per-CPU cache behind the nested-BH
+//! lock, in the shape of `kernel/locking/locktorture.c`.
+//!
+//! Files, from the bottom up (each imports only those above it in this list, the guard API
+//! and the services):
+//!
+//! - `params`: the module parameters, checked against their ranges;
+//! - `item_cache`, `unlocked_cache`: the per-CPU cache whose invariants every round checks,
+//!   and the `busted` control's copies of it without a lock;
+//! - `stats`: the counters and the report lines built from them;
+//! - `pattern_locks`: the locks the lock patterns take besides the cache;
+//! - `core_state`: what every context of a run shares, and one checked round on one cache;
+//! - `ops`: **the ops table**: how a round takes the cache (locked, busted, each lock pattern of
+//!   the scenario table) and what the hard-irq callback releases, one entry each;
+//! - `plan`: which contexts a run starts and which ops entry they use;
+//! - the contexts, one file each: `napi`, `hard_timer`, `soft_timer`, `threads`, `forced`;
+//! - `run`: the driver: starts a run, reports it, ends it and tears it down.
+
+pub(crate) mod core_state;
+pub(crate) mod forced;
+pub(crate) mod hard_timer;
+pub(crate) mod item_cache;
+pub(crate) mod napi;
+pub(crate) mod ops;
+pub(crate) mod params;
+pub(crate) mod pattern_locks;
+pub(crate) mod plan;
+pub(crate) mod run;
+pub(crate) mod soft_timer;
+pub(crate) mod stats;
+pub(crate) mod threads;
+pub(crate) mod unlocked_cache;

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One run: every context started on every online CPU, a controller thread that prints the
+//! periodic report and ends the run after `duration`, and a teardown that is safe at any
+//! moment (end of duration, `stop`, `rmmod`).
+
+use core::{
+    fmt::{self, Write},
+    sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed},
+};
+use kernel::{
+    cpu::CpuId,
+    ffi::{c_int, c_void},
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+    time::{delay::fsleep, hrtimer::ArcHrTimerHandle, Delta, Instant, Monotonic},
+};
+
+use super::{
+    core_state::Core,
+    forced::ForcedPairs,
+    hard_timer::HardTick,
+    napi::{NapiConsumer, NapiEnabled},
+    params::Params,
+    plan::Plan,
+    soft_timer::SoftTick,
+    stats::{Context, CONTEXTS},
+    threads::CacheUsers,
+};
+use crate::services::{
+    cpus::online_cpus,
+    health::Baseline,
+    kthread::{self, KThread},
+    log_writer::LogWriter,
+    on_cpu::start_pinned,
+};
+
+/// Everything that generates work; dropped field by field in this order, which is the
+/// teardown order: the "interrupt" first, NAPI last, so nothing schedules a disabled poll's
+/// work into a freed context.
+struct Workers {
+    _hard: KVec<ArcHrTimerHandle<HardTick>>,
+    _soft: KVec<ArcHrTimerHandle<SoftTick>>,
+    _users: CacheUsers,
+    _forced: ForcedPairs,
+    _napi: NapiEnabled,
+}
+
+const RUNNING: u8 = 0;
+const SUCCESS: u8 = 1;
+const FAILURE: u8 = 2;
+
+/// The part of a run its controller thread shares.
+#[pin_data]
+struct RunState {
+    id: u32,
+    core: Arc<Core>,
+    plan: Plan,
+    #[pin]
+    workers: Mutex<Option<Workers>>,
+    started: Instant<Monotonic>,
+    baseline: Baseline,
+    verdict: AtomicU8,
+    /// Set once the workers are gone, before the final report.
+    ended: AtomicBool,
+    threads: u32,
+}
+
+/// A run; dropping it ends it (if still running) and frees everything.
+pub(crate) struct Run {
+    // Declared first: the controller stops before the state it borrows can go.
+    _controller: Option<KThread>,
+    state: Arc<RunState>,
+}
+
+impl Run {
+    /// Starts run number `id` with `params` on every online CPU, with the contexts and the
+    /// ops entry of `plan`.
+    pub(crate) fn start(id: u32, params: Params, plan: Plan) -> Result<Self> {
+        let baseline = Baseline::now();
+        let ops = plan.ops;
+        let params = Params {
+            threaded: params.threaded || ops.fifo_napi_threads,
+            ..params
+        };
+        let core = Arc::new(Core::new(params, ops.unlocked)?, GFP_KERNEL)?;
+        let napi = NapiConsumer::new(&core, ops)?;
+        let napi_on = napi.enable();
+        if ops.fifo_napi_threads {
+            napi.pin_threads_fifo()?;
+        }
+        let cpus = online_cpus()?;
+
+        let mut hard = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
+        let mut soft = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
+        for &cpu in cpus.iter() {
+            if plan.runs(Context::HardIrq) {
+                let tick = HardTick::new(cpu, &core, plan, &napi)?;
+                let interval = tick.interval();
+                hard.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
+            }
+            if plan.runs(Context::SoftTimer) {
+                let tick = SoftTick::new(cpu, &core, ops)?;
+                let interval = tick.interval();
+                soft.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
+            }
+        }
+        let threads = if plan.runs(Context::Threads) {
+            params.threads(cpus.len() as u32)
+        } else {
+            0
+        };
+        let users = CacheUsers::start(&core, ops, &napi, threads, &cpus)?;
+        let forced_cpus: &[CpuId] = if plan.runs(Context::Forced) {
+            &cpus[..]
+        } else {
+            &[]
+        };
+        let forced = ForcedPairs::start(&core, ops, forced_cpus)?;
+
+        pr_info!(
+            "run {}: started on {} CPUs, ops {}: napi {}, {} hard and {} soft timers every {} us, {} cache-user threads, {} forced pairs\n",
+            id,
+            cpus.len(),
+            ops.name,
+            if params.threaded { "threaded" } else { "in softirq" },
+            hard.len(),
+            soft.len(),
+            params.interval_us,
+            threads,
+            forced_cpus.len()
+        );
+        let state = Arc::pin_init(
+            pin_init!(RunState {
+                id,
+                core,
+                plan,
+                workers <- new_mutex!(Some(Workers {
+                    _hard: hard,
+                    _soft: soft,
+                    _users: users,
+                    _forced: forced,
+                    _napi: napi_on,
+                })),
+                started: Instant::now(),
+                baseline,
+                verdict: AtomicU8::new(RUNNING),
+                ended: AtomicBool::new(false),
+                threads,
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `controller` returns only once told to stop, and `Run` keeps `state` alive
+        // until its `_controller` field has stopped the thread.
+        let controller = unsafe {
+            KThread::start(
+                controller,
+                Arc::as_ptr(&state).cast_mut().cast(),
+                c"bhlock_run",
+                None,
+            )
+        };
+        let controller = match controller {
+            Ok(thread) => Some(thread),
+            Err(e) => {
+                state.finish();
+                return Err(e);
+            }
+        };
+        Ok(Self {
+            _controller: controller,
+            state,
+        })
+    }
+
+    /// Whether the run is still going.
+    pub(crate) fn is_running(&self) -> bool {
+        self.state.verdict.load(Relaxed) == RUNNING
+    }
+
+    /// Whether the run ended and failed.
+    pub(crate) fn failed(&self) -> bool {
+        self.state.verdict.load(Relaxed) == FAILURE
+    }
+
+    /// How many violations the run's checks counted.
+    pub(crate) fn violations(&self) -> u64 {
+        self.state.core.stats.total_violations()
+    }
+
+    /// Ends the run now if it is still going, with its final report.
+    pub(crate) fn stop(&self) {
+        self.state.finish();
+    }
+
+    /// Writes the current report, as the `stats` file shows it.
+    pub(crate) fn write_stats(&self, f: &mut impl Write) -> fmt::Result {
+        self.state.write_report(f, "", None, true).0
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        // The controller is stopped first (field order), then the run ends here if it has
+        // not yet.
+        self.state.finish();
+    }
+}
+
+impl RunState {
+    fn enabled(&self, context: Context) -> bool {
+        self.plan.runs(context) && (context != Context::Threads || self.threads != 0)
+    }
+
+    fn elapsed_s(&self) -> i64 {
+        self.started.elapsed().as_millis() / 1000
+    }
+
+    /// Writes the report; `advanced` says per context whether it made progress since the
+    /// previous periodic report (`None`: judge only a total of zero as starved).
+    ///
+    /// Returns the formatter's result and whether everything so far is clean.
+    fn write_report(
+        &self,
+        f: &mut impl Write,
+        prefix: &str,
+        advanced: Option<[bool; CONTEXTS.len()]>,
+        per_cpu: bool,
+    ) -> (fmt::Result, bool) {
+        let stats = &self.core.stats;
+        let mut ok = true;
+        let mut result = writeln!(
+            f,
+            "{prefix}run {}: {} s, {}: {}",
+            self.id,
+            self.elapsed_s(),
+            if self.ended.load(Relaxed) {
+                "ended"
+            } else {
+                "running"
+            },
+            self.core.params
+        );
+        for (i, context) in CONTEXTS.iter().enumerate() {
+            let s = stats.summary(*context);
+            let enabled = self.enabled(*context);
+            let starved = enabled && (s.total == 0 || advanced.is_some_and(|a| !a[i]));
+            ok &= s.fail == 0 && !(enabled && s.total == 0);
+            result = result.and_then(|()| {
+                writeln!(
+                    f,
+                    "{prefix}{:<9}  Total: {}  Max/Min: {}/{} {} Fail: {} {}",
+                    context.name(),
+                    s.total,
+                    s.max,
+                    s.min,
+                    if starved { "???" } else { "" },
+                    s.fail,
+                    if s.fail != 0 { "!!!" } else { "" }
+                )
+            });
+        }
+        let lockdep = self.baseline.check();
+        ok &= lockdep.is_ok() && stats.clean();
+        result = result
+            .and_then(|()| stats.write_events(f, prefix))
+            .and_then(|()| stats.write_violations(f, prefix))
+            .and_then(|()| writeln!(f, "{prefix}lockdep: {}", lockdep.err().unwrap_or("clean")))
+            .and_then(|()| match self.core.first_cache_fault_by() {
+                None => Ok(()),
+                Some(context) => writeln!(
+                    f,
+                    "{prefix}first cache fault after {} ms, in forced round {}, found by {}",
+                    self.core.first_cache_fault_ms.load(Relaxed),
+                    self.core.first_cache_fault_round.load(Relaxed),
+                    context.name()
+                ),
+            });
+        if per_cpu {
+            result = result.and_then(|()| stats.write_per_cpu(f, prefix));
+        }
+        (result, ok)
+    }
+
+    /// The periodic report, to the kernel log.
+    fn report(&self) {
+        let advanced = self.core.stats.advanced_since_last();
+        let mut log = LogWriter::new();
+        let _ = self.write_report(&mut log, "", Some(advanced), self.core.params.verbose);
+    }
+
+    /// Tears the workers down if they still run, prints the final report and the verdict.
+    fn finish(&self) {
+        let Some(workers) = self.workers.lock().take() else {
+            return;
+        };
+        drop(workers);
+        (self.plan.ops.final_check)(&self.core);
+        self.ended.store(true, Relaxed);
+        let mut log = LogWriter::new();
+        let (_, ok) = self.write_report(&mut log, "", None, true);
+        drop(log);
+        self.verdict
+            .store(if ok { SUCCESS } else { FAILURE }, Relaxed);
+        pr_info!(
+            "run {}: End of test: {}\n",
+            self.id,
+            if ok { "SUCCESS" } else { "FAILURE" }
+        );
+    }
+}
+
+/// The controller thread of a run: periodic reports, and the end after `duration`.
+///
+/// # Safety
+///
+/// `data` must point to a [`RunState`] that outlives the thread.
+unsafe extern "C" fn controller(data: *mut c_void) -> c_int {
+    // SAFETY: `Run` keeps the state alive until this thread is stopped.
+    let state = unsafe { &*data.cast::<RunState>().cast_const() };
+    let params = state.core.params;
+    let mut last_report = 0;
+    while !kthread::should_stop() {
+        fsleep(Delta::from_millis(100));
+        if state.verdict.load(Relaxed) != RUNNING {
+            continue;
+        }
+        let elapsed = state.elapsed_s();
+        if params.stat_interval != 0 && elapsed >= last_report + i64::from(params.stat_interval) {
+            last_report = elapsed;
+            state.report();
+        }
+        if params.duration != 0 && elapsed >= i64::from(params.duration) {
+            state.finish();
+        }
+    }
+    0
+}
