@@ -10,11 +10,11 @@
 //! Every run ends with `run N: End of test: SUCCESS|FAILURE`, and unloading with
 //! `End of test: SUCCESS|FAILURE` for everything since load.
 
-use kernel::{debugfs::Scope, prelude::*};
+use kernel::prelude::*;
 
 use crate::{
     scenario::{selfcheck, table::SCENARIOS},
-    services::health::Baseline,
+    services::{debugfs::Files, health::Baseline},
     torture::params::{in_range, Params},
 };
 
@@ -101,11 +101,11 @@ module! {
 struct Bhlock {
     baseline: Baseline,
     selfcheck_passed: bool,
-    control: Pin<KBox<Scope<control::Control>>>,
+    control: Files<control::Control>,
 }
 
 impl kernel::Module for Bhlock {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         let params = Params::from_module()?;
         in_range("scenario", params.scenario, -1, SCENARIOS.len() as i64)?;
         pr_info!(
@@ -129,7 +129,7 @@ impl kernel::Module for Bhlock {
         if params.bench {
             bench::run(&params)?;
         }
-        let control = KBox::pin_init(control::Control::create(params), GFP_KERNEL)?;
+        let control = control::Control::publish(params, module)?;
         match params.scenario {
             0 => {}
             -1 => control.run_all_scenarios()?,

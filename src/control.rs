@@ -15,12 +15,12 @@ use core::{
     sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed},
 };
 use kernel::{
-    debugfs::{Scope, ScopedDir},
     new_mutex,
     prelude::*,
-    sync::Mutex,
+    sync::{Mutex, MutexGuard},
     time::{delay::fsleep, Delta},
     uaccess::UserSliceReader,
+    ThisModule,
 };
 
 use crate::{
@@ -30,6 +30,7 @@ use crate::{
         table::{self, How, Scenario, KERNEL, KERNELS, SCENARIOS},
     },
     services::{
+        debugfs::Files,
         health::{debug_locks, warn_taint},
         kmsg::KmsgCursor,
     },
@@ -42,6 +43,10 @@ pub(crate) struct Control {
     params: Params,
     #[pin]
     run: Mutex<Option<Run>>,
+    /// Held by a command that starts something (`start`, `scenario`) for as long as it runs,
+    /// so that a second one is refused with `EBUSY` before it prints anything.
+    #[pin]
+    busy: Mutex<()>,
     runs: AtomicU32,
     any_failed: AtomicBool,
     /// Set at unload: no more runs.
@@ -59,29 +64,42 @@ enum Command {
 const USAGE: &str = "control: write `start`, `stop`, `scenario NAME` or `scenario all`";
 
 impl Control {
-    /// The debugfs directory `bhlock` with its files, owning the control state.
-    pub(crate) fn create(params: Params) -> impl PinInit<Scope<Self>> {
-        let control = pin_init!(Self {
-            params,
-            run <- new_mutex!(None),
-            runs: AtomicU32::new(0),
-            any_failed: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-        });
-        Scope::dir(control, c"bhlock", |control, dir: &ScopedDir<'_, '_>| {
-            dir.read_callback_file(c"stats", control, &Self::read_stats);
-            dir.write_only_callback_file(c"control", control, &Self::write_control);
-            dir.read_callback_file(
-                c"scenarios",
-                control,
-                &|_: &Self, f: &mut fmt::Formatter<'_>| table::write_table(f),
-            );
-        })
+    /// The debugfs directory `bhlock` with its files, owning the control state; an open file
+    /// keeps `module` loaded.
+    pub(crate) fn publish(params: Params, module: &'static ThisModule) -> Result<Files<Self>> {
+        let control = KBox::pin_init(
+            pin_init!(Self {
+                params,
+                run <- new_mutex!(None),
+                busy <- new_mutex!(()),
+                runs: AtomicU32::new(0),
+                any_failed: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        Files::new(c"bhlock", module, control)?
+            .show(c"stats", Self::read_stats)?
+            .store(c"control", Self::write_control)?
+            .show(c"scenarios", |_, f| table::write_table(f))
     }
 
     /// Starts a run unless one is going.
     pub(crate) fn start(&self) -> Result {
+        let _busy = self.claim("start")?;
         self.start_with(self.params, Plan::torture(&self.params))
+    }
+
+    /// Claims the control for `command`, or refuses it (`EBUSY`) while a run, or another
+    /// command that starts one, is going.
+    fn claim(&self, command: &str) -> Result<MutexGuard<'_, ()>> {
+        match self.busy.try_lock() {
+            Some(busy) if !self.run.lock().as_ref().is_some_and(Run::is_running) => Ok(busy),
+            _ => {
+                pr_err!("control: `{command}` refused: a run is going (`stop` ends it)\n");
+                Err(EBUSY)
+            }
+        }
     }
 
     fn start_with(&self, params: Params, plan: Plan) -> Result {
@@ -103,6 +121,22 @@ impl Control {
     /// verdict: `scenario NAME: End of test: SUCCESS` when they are what the table expects on
     /// this kernel. A run-based case stays readable in `stats` afterwards.
     pub(crate) fn run_scenario(&self, s: &'static Scenario) -> Result {
+        let _busy = self.claim("scenario")?;
+        self.judge_scenario(s)
+    }
+
+    /// Runs every case of the table that is not a splat, in table order.
+    pub(crate) fn run_all_scenarios(&self) -> Result {
+        let _busy = self.claim("scenario all")?;
+        for s in SCENARIOS.iter().filter(|s| !s.splat) {
+            self.judge_scenario(s)?;
+        }
+        Ok(())
+    }
+
+    /// [`Control::run_scenario`] once the control is claimed. Every `Start of test` line gets
+    /// its `End of test` line: a FAILURE with the error if the case could not run.
+    fn judge_scenario(&self, s: &'static Scenario) -> Result {
         let (lockdep_before, taint_before) = (debug_locks(), warn_taint());
         let mut console = KmsgCursor::now();
         pr_info!(
@@ -113,23 +147,17 @@ impl Control {
             KERNELS[KERNEL],
             s.expected()
         );
-        let detected = match &s.how {
-            How::Run { plan, seconds } => {
-                let params = Params {
-                    duration: *seconds,
-                    stat_interval: 0,
-                    ..self.params
-                };
-                self.start_with(params, *plan)?;
-                while self.run.lock().as_ref().is_some_and(Run::is_running) {
-                    fsleep(Delta::from_millis(50));
-                }
-                self.run
-                    .lock()
-                    .as_ref()
-                    .is_some_and(|run| run.violations() != 0)
+        let detected = match self.provoke(s) {
+            Ok(detected) => detected,
+            Err(e) => {
+                self.any_failed.store(true, Relaxed);
+                pr_info!(
+                    "scenario {}: End of test: FAILURE: could not run it: {:?}\n",
+                    s.name,
+                    e
+                );
+                return Err(e);
             }
-            How::Once(action) => action(&SplatLocks::new()?)?,
         };
         let (lockdep_after, taint_after) = (debug_locks(), warn_taint());
         let expect = s.expected();
@@ -164,12 +192,26 @@ impl Control {
         Ok(())
     }
 
-    /// Runs every case of the table that is not a splat, in table order.
-    pub(crate) fn run_all_scenarios(&self) -> Result {
-        for s in SCENARIOS.iter().filter(|s| !s.splat) {
-            self.run_scenario(s)?;
-        }
-        Ok(())
+    /// Runs or provokes case `s`; returns whether the module's own checks detected it.
+    fn provoke(&self, s: &'static Scenario) -> Result<bool> {
+        Ok(match &s.how {
+            How::Run { plan, seconds } => {
+                let params = Params {
+                    duration: *seconds,
+                    stat_interval: 0,
+                    ..self.params
+                };
+                self.start_with(params, *plan)?;
+                while self.run.lock().as_ref().is_some_and(Run::is_running) {
+                    fsleep(Delta::from_millis(50));
+                }
+                self.run
+                    .lock()
+                    .as_ref()
+                    .is_some_and(|run| run.violations() != 0)
+            }
+            How::Once(action) => action(&SplatLocks::new()?)?,
+        })
     }
 
     /// Ends the run, if one is going; its results stay readable.

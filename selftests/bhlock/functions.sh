@@ -171,6 +171,11 @@ param_range() {
 		sed -n "s/^$1:.*[^0-9-]\(-\{0,1\}[0-9]\{1,\}\)\.\.=\([0-9]\{1,\}\).*(\([a-z0-9]*\))\$/\1 \2 \3/p"
 }
 
+# param_type NAME: the parameter's type as modinfo shows it (bool, u32, i32).
+param_type() {
+	modinfo -p "$modinfo_arg" | sed -n "s/^$1:.*(\([a-z0-9]*\))\$/\1/p"
+}
+
 # scenario_table: the module's scenario table (debugfs `scenarios`), without its header; the
 # module must be loaded.
 scenario_table() {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The debugfs control surface: file modes, a bad write, start, a second start, stop; then
-# rmmod in the middle of a run, and a reload after it.
+# The debugfs control surface: file modes, a bad write, start, a second start, stop, the
+# report frozen once the run ended; then rmmod in the middle of a run, and a reload after it.
 . "$(dirname "$0")/functions.sh"
 
 setup_test
@@ -28,6 +28,12 @@ echo stop >"$debugfs/control"
 read_stats
 logged "$mod: run 1: End of test: SUCCESS" && [ "$(counter napi.total)" -gt 0 ]
 check control.stop_ends_run $? "$(log_since_marker | grep "$mod")"
+# An ended run's report stops counting its time.
+ended=${stats%%$'\n'*}
+sleep 2
+read_stats
+[ "${stats%%$'\n'*}" = "$ended" ]
+check control.stats_stop_at_end $? "2 s after the end: '$ended' became '${stats%%$'\n'*}'"
 unload
 
 # rmmod in the middle of a run: the run ends, its threads and debugfs go, lockdep stays on.

@@ -6,7 +6,7 @@
 
 use core::{
     fmt::{self, Write},
-    sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed},
+    sync::atomic::{AtomicI64, AtomicU8, Ordering::Relaxed},
 };
 use kernel::{
     cpu::CpuId,
@@ -62,8 +62,9 @@ struct RunState {
     started: Instant<Monotonic>,
     baseline: Baseline,
     verdict: AtomicU8,
-    /// Set once the workers are gone, before the final report.
-    ended: AtomicBool,
+    /// How long the run lasted in ms, set once the workers are gone (before the final
+    /// report), so that `stats` stops counting when the run stops; -1 while it runs.
+    lasted_ms: AtomicI64,
     threads: u32,
 }
 
@@ -146,7 +147,7 @@ impl Run {
                 started: Instant::now(),
                 baseline,
                 verdict: AtomicU8::new(RUNNING),
-                ended: AtomicBool::new(false),
+                lasted_ms: AtomicI64::new(-1),
                 threads,
             }),
             GFP_KERNEL,
@@ -213,8 +214,16 @@ impl RunState {
         self.plan.runs(context) && (context != Context::Threads || self.threads != 0)
     }
 
+    fn ended(&self) -> bool {
+        self.lasted_ms.load(Relaxed) >= 0
+    }
+
+    /// Seconds since the run started, or that it lasted once it ended.
     fn elapsed_s(&self) -> i64 {
-        self.started.elapsed().as_millis() / 1000
+        match self.lasted_ms.load(Relaxed) {
+            ..0 => self.started.elapsed().as_millis() / 1000,
+            lasted => lasted / 1000,
+        }
     }
 
     /// Writes the report; `advanced` says per context whether it made progress since the
@@ -235,11 +244,7 @@ impl RunState {
             "{prefix}run {}: {} s, {}: {}",
             self.id,
             self.elapsed_s(),
-            if self.ended.load(Relaxed) {
-                "ended"
-            } else {
-                "running"
-            },
+            if self.ended() { "ended" } else { "running" },
             self.core.params
         );
         for (i, context) in CONTEXTS.iter().enumerate() {
@@ -297,7 +302,8 @@ impl RunState {
         };
         drop(workers);
         (self.plan.ops.final_check)(&self.core);
-        self.ended.store(true, Relaxed);
+        self.lasted_ms
+            .store(self.started.elapsed().as_millis(), Relaxed);
         let mut log = LogWriter::new();
         let (_, ok) = self.write_report(&mut log, "", None, true);
         drop(log);

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Hostile input. Every module parameter with values no parser may accept; the control file
+# with random, binary and oversized writes, two writers racing start and stop, a scenario
+# asked for during a run; rmmod while a debugfs file is open and while a `scenario` write is
+# in progress. Each bad input is refused and changes nothing, nothing hangs, and the module
+# can always be removed.
+. "$(dirname "$0")/functions.sh"
+
+setup_test
+
+# Parameters: for each, every value its type cannot parse; insmod must fail and leave no
+# module behind. A bool takes y/n/1/0/on/off and anything starting with y, n, t, f, 1 or 0.
+for p in $(param_names); do
+	case $(param_type "$p") in
+	bool) values=(maybe '' 2) ;;
+	*) values=(fast '' 12abc 1.5 99999999999999999999 -99999999999999999999) ;;
+	esac
+	accepted=
+	for v in "${values[@]}"; do
+		if load "$p=$v" 2>/dev/null || [ -e "/sys/module/$mod" ]; then
+			accepted+=" '$v'"
+			unload
+		fi
+	done
+	check "fuzz.param.$p" "$([ -z "$accepted" ]; echo $?)" "accepted:$accepted"
+done
+load && unload
+check fuzz.load_after_bad_params $?
+
+load
+save_health
+set_marker
+read_stats
+before=$stats
+
+# write_refused TEXT...: each write of TEXT to control fails.
+accepted=0
+write_refused() {
+	local text
+	for text in "$@"; do
+		printf '%s' "$text" 2>/dev/null >"$debugfs/control" && accepted=$((accepted + 1))
+	done
+}
+
+# unchanged_since_before: no run started, nothing printed a Start line, the stats as before.
+unchanged_since_before() {
+	read_stats
+	[ "$accepted" -eq 0 ] && [ "$stats" = "$before" ] && ! logged "Start of test|run [0-9]+: started"
+}
+
+# random_text: 1 to 64 random bytes (no NUL, which bash strings cannot hold) in $text, made
+# with builtins only (a fork per byte would take minutes under TCG).
+random_text() {
+	local n octal byte
+	text=
+	for ((n = RANDOM % 64 + 1; n > 0; n--)); do
+		printf -v octal '\\%03o' $((RANDOM % 255 + 1))
+		# shellcheck disable=SC2059 # the format is the escape that makes the byte
+		printf -v byte "$octal"
+		text+=$byte
+	done
+}
+writes=0
+for ((i = 0; i < 200; i++)); do
+	LC_ALL=C random_text
+	write_refused "$text"
+	writes=$((writes + 1))
+done
+unchanged_since_before
+check fuzz.control_random $? "$accepted of $writes random writes accepted" "$stats"
+
+printf 'start\0' 2>/dev/null >"$debugfs/control" && accepted=$((accepted + 1))
+printf '\0\0\0\0' 2>/dev/null >"$debugfs/control" && accepted=$((accepted + 1))
+write_refused $'stop\x01' $'\xff\xfe' 'scenario' 'scenario ' 'scenario nosuchcase' 'START' \
+	'start start' 'scenario all all'
+unchanged_since_before
+check fuzz.control_binary $? "$accepted binary or near-miss writes accepted" "$stats"
+
+write_refused "$(printf 'start%60s' '')" "$(head -c 4096 /dev/zero | tr '\0' a)" \
+	"$(head -c 1048576 /dev/zero | tr '\0' ' ')start"
+unchanged_since_before
+check fuzz.control_oversized $? "$accepted oversized writes accepted" "$stats"
+
+# Two writers racing: one starts, one stops, 30 times each. Every run that started ends.
+set_marker
+for cmd in start stop; do
+	for ((i = 0; i < 30; i++)); do
+		echo "$cmd" 2>/dev/null >"$debugfs/control"
+	done &
+done
+wait
+echo stop >"$debugfs/control"
+started=$(log_since_marker | grep -cE "$mod: run [0-9]+: started")
+ended=$(log_since_marker | grep -cE "$mod: run [0-9]+: End of test")
+[ "$started" -gt 0 ] && [ "$started" -eq "$ended" ] && [ -z "$(report_banners)" ] &&
+	health_unchanged
+check fuzz.control_two_writers $? "runs started $started, ended $ended" "$(health_diag)" \
+	"$(report_banners)"
+
+# A scenario asked for during a run is refused before it prints anything.
+set_marker
+echo start >"$debugfs/control"
+refused=0
+echo "scenario all" 2>/dev/null >"$debugfs/control" || refused=$((refused + 1))
+first_case=$(scenario_names scenario | head -n 1)
+echo "scenario ${first_case:-none}" 2>/dev/null >"$debugfs/control" || refused=$((refused + 1))
+echo stop >"$debugfs/control"
+[ "$refused" -eq 2 ] && ! logged "scenario .*: Start of test" && logged "control: .* refused"
+check fuzz.scenario_during_run $? "$refused of 2 refused" "$(log_since_marker | grep "$mod")"
+
+# rmmod with a debugfs file open: refused (the file holds the module), then fine once closed.
+for file in stats control; do
+	set_marker
+	if [ "$file" = stats ]; then
+		exec 3<"$debugfs/$file" && read -r _ <&3
+	else
+		exec 3>"$debugfs/$file"
+	fi
+	removed=0
+	rmmod $mod 2>/dev/null && removed=1
+	exec 3>&-
+	[ "$removed" -eq 0 ] && unload && [ ! -e "$debugfs" ] && [ -z "$(report_banners)" ] &&
+		health_unchanged
+	check "fuzz.rmmod_with_${file}_open" $? "rmmod with $file open: removed=$removed" \
+		"$(health_diag)" "$(report_banners)"
+	load
+done
+
+# rmmod while a `scenario` write is in progress: refused until the write is done (its file
+# holds the module; an rmmod between the write's End line and the writer's exit may succeed).
+if [ -n "$first_case" ]; then
+	set_marker
+	echo "scenario $first_case" >"$debugfs/control" &
+	writer=$!
+	tries=0
+	removed=0
+	while kill -0 "$writer" 2>/dev/null; do
+		if rmmod $mod 2>/dev/null; then
+			logged "scenario $first_case: End of test" && removed=1 || removed=early
+			break
+		fi
+		tries=$((tries + 1))
+	done
+	wait "$writer"
+	[ "$removed" != early ] && [ "$tries" -gt 0 ] &&
+		logged "scenario $first_case: End of test: SUCCESS" && unload && health_unchanged
+	check fuzz.rmmod_during_scenario $? "rmmod tried $tries times during the write, removed=$removed" \
+		"$(log_since_marker | grep "$mod: scenario $first_case: End")" "$(health_diag)"
+else
+	ktap_skip "$(test_name fuzz.rmmod_during_scenario)" "SCENARIOS selects no run case"
+fi
+unload
+
+ktap_finished
