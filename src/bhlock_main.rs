@@ -95,6 +95,10 @@ module! {
             default: false,
             description: "Negative control of the lock itself: every context touches the per-CPU cache without the nested-BH lock (on PREEMPT_RT without the BH lock the cache checks must catch the race)",
         },
+        starve_threads: bool {
+            default: false,
+            description: "Negative control of the progress check: the cache-user threads only sleep (their report line must show ??? and the run must end FAILURE)",
+        },
     },
 }
 

@@ -96,4 +96,16 @@ check napi.threaded_polls_in_napi_threads $? \
 	"napi/ threads seen $napi_threads, thread polls $(counter napi_thread_polls)," \
 	"softirq polls $(counter napi_softirq_polls)" "$stats"
 
+# The progress check's negative control: threads that never take the cache must be marked
+# starved (???) in the periodic report and fail the run; nothing else may complain.
+set_marker
+save_health
+load duration=3 stat_interval=1 starve_threads=1
+wait_for_run_end 1 60
+unload
+logged "$mod: threads +Total: 0 .*\?\?\?" && logged "$mod: run 1: End of test: FAILURE" &&
+	[ -z "$(report_banners)" ] && health_unchanged
+check control.starved_context_flagged $? "$(log_since_marker | grep "$mod: \(threads\|run 1: End\)")" \
+	"$(health_diag)"
+
 ktap_finished

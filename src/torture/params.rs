@@ -32,6 +32,8 @@ pub(crate) struct Params {
     pub(crate) unlock_irq_in_hardirq: bool,
     /// Negative control of the lock itself: the cache users skip the nested-BH lock.
     pub(crate) busted: bool,
+    /// Negative control of the progress check: the cache-user threads only sleep.
+    pub(crate) starve_threads: bool,
     /// The scenario to run at load: 1-based index into the table, -1 all but splats, 0 none.
     pub(crate) scenario: i32,
     pub(crate) bench: bool,
@@ -70,6 +72,7 @@ impl Params {
             irqs_on_in_hardirq: mp::irqs_on_in_hardirq.value(),
             unlock_irq_in_hardirq: mp::unlock_irq_in_hardirq.value(),
             busted: mp::busted.value(),
+            starve_threads: mp::starve_threads.value(),
             scenario: mp::scenario.value(),
             bench: mp::bench.value(),
             bench_loops: mp::bench_loops.value(),
@@ -120,7 +123,7 @@ impl fmt::Display for Params {
             f,
             "duration={} interval_us={} napi_budget={} threaded={} nr_threads={} \
              stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={} \
-             unlock_irq_in_hardirq={} busted={} scenario={} bench={} bench_loops={} \
+             unlock_irq_in_hardirq={} busted={} starve_threads={} scenario={} bench={} bench_loops={} \
              bench_seconds={}",
             self.duration,
             self.interval_us,
@@ -133,6 +136,7 @@ impl fmt::Display for Params {
             u8::from(self.irqs_on_in_hardirq),
             u8::from(self.unlock_irq_in_hardirq),
             u8::from(self.busted),
+            u8::from(self.starve_threads),
             self.scenario,
             u8::from(self.bench),
             self.bench_loops,

@@ -73,7 +73,8 @@ impl CacheUsers {
     }
 }
 
-/// The loop of one thread: a BH section of cache work, then a pause of `interval_us`.
+/// The loop of one thread: a BH section of cache work, then a pause of `interval_us` (only
+/// the pause for the negative control `starve_threads`).
 ///
 /// # Safety
 ///
@@ -83,7 +84,12 @@ unsafe extern "C" fn user_thread(data: *mut c_void) -> c_int {
     let user = unsafe { &*data.cast::<User>().cast_const() };
     let pause = Delta::from_micros(i64::from(user.core.params.interval_us));
     let mut sections = 0u32;
+    let starve = user.core.params.starve_threads;
     while !kthread::should_stop() {
+        if starve {
+            fsleep(pause);
+            continue;
+        }
         user.ops
             .thread_section(&user.core, &*user.napi, user.cpu, sections);
         sections = sections.wrapping_add(1);
