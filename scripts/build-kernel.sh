@@ -6,8 +6,9 @@
 # that directory, which is the key everything the build depends on hashes to (`make
 # cache-key`, for a CI cache of $BHLOCK_CACHE/kernels/).
 #
-# The kernel is tinyconfig plus configs/base.config, configs/lockdep.config (except for the
-# kernels in BHLOCK_KERNELS_NO_LOCKDEP) and configs/NAME.config. After olddefconfig every fragment line is checked against the final
+# The kernel is tinyconfig plus configs/base.config, configs/lockdep.config and
+# configs/debug.config (except for the kernels in BHLOCK_KERNELS_NO_LOCKDEP) and
+# configs/NAME.config. After olddefconfig every fragment line is checked against the final
 # .config: a dependency that silently dropped an option would otherwise give a kernel that
 # tests something else.
 set -euo pipefail
@@ -20,7 +21,7 @@ name=${1:?usage: build-kernel.sh [--key] NAME}
 kernel_frags() {
 	echo "$BHLOCK_ROOT/configs/base.config"
 	[[ " ${BHLOCK_KERNELS_NO_LOCKDEP[*]} " == *" $1 "* ]] ||
-		echo "$BHLOCK_ROOT/configs/lockdep.config"
+		printf '%s\n' "$BHLOCK_ROOT/configs/lockdep.config" "$BHLOCK_ROOT/configs/debug.config"
 	echo "$BHLOCK_ROOT/configs/$1.config"
 }
 mapfile -t frags < <(kernel_frags "$name")
