@@ -99,6 +99,10 @@ module! {
             default: false,
             description: "Negative control of the progress check: the cache-user threads only sleep (their report line must show ??? and the run must end FAILURE)",
         },
+        leak: bool {
+            default: false,
+            description: "Negative control of the leak check: leak one 128-byte allocation at load (a kmemleak scan must report it)",
+        },
     },
 }
 
@@ -130,6 +134,10 @@ impl kernel::Module for Bhlock {
                 false
             }
         };
+        if params.leak {
+            // The pointer is dropped: nothing refers to the allocation any more.
+            KBox::leak(KBox::new([0xb4u8; 128], GFP_KERNEL)?);
+        }
         if params.bench {
             bench::run(&params)?;
         }

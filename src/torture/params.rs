@@ -34,6 +34,8 @@ pub(crate) struct Params {
     pub(crate) busted: bool,
     /// Negative control of the progress check: the cache-user threads only sleep.
     pub(crate) starve_threads: bool,
+    /// Negative control of the leak check: leak one allocation at load.
+    pub(crate) leak: bool,
     /// The scenario to run at load: 1-based index into the table, -1 all but splats, 0 none.
     pub(crate) scenario: i32,
     pub(crate) bench: bool,
@@ -73,6 +75,7 @@ impl Params {
             unlock_irq_in_hardirq: mp::unlock_irq_in_hardirq.value(),
             busted: mp::busted.value(),
             starve_threads: mp::starve_threads.value(),
+            leak: mp::leak.value(),
             scenario: mp::scenario.value(),
             bench: mp::bench.value(),
             bench_loops: mp::bench_loops.value(),
@@ -123,7 +126,7 @@ impl fmt::Display for Params {
             f,
             "duration={} interval_us={} napi_budget={} threaded={} nr_threads={} \
              stat_interval={} verbose={} lock_with_bh_enabled={} irqs_on_in_hardirq={} \
-             unlock_irq_in_hardirq={} busted={} starve_threads={} scenario={} bench={} bench_loops={} \
+             unlock_irq_in_hardirq={} busted={} starve_threads={} leak={} scenario={} bench={} bench_loops={} \
              bench_seconds={}",
             self.duration,
             self.interval_us,
@@ -137,6 +140,7 @@ impl fmt::Display for Params {
             u8::from(self.unlock_irq_in_hardirq),
             u8::from(self.busted),
             u8::from(self.starve_threads),
+            u8::from(self.leak),
             self.scenario,
             u8::from(self.bench),
             self.bench_loops,
