@@ -8,7 +8,10 @@ use kernel::prelude::*;
 mod kunit {
     use crate::{
         new_local_lock_nested_bh,
-        services::cpus::possible_cpus,
+        services::{
+            cpu_hotplug::CpusHeld,
+            cpus::{online_cpus, possible_cpus},
+        },
         sync::bh::local_bh_disable,
         sync::{
             bindings,
@@ -50,7 +53,10 @@ mod kunit {
         if percpu.is_null() {
             return Err(ENOMEM);
         }
-        for cpu in possible_cpus().take(2) {
+        // Online ones, which stay online: a possible CPU may be offline, and another test may
+        // take one offline meanwhile.
+        let _cpus = CpusHeld::new();
+        for cpu in online_cpus()?.into_iter().take(2) {
             pin_to(Some(cpu))?;
             let bh = local_bh_disable()?;
             // SAFETY: `percpu` is a live per-CPU allocation; BH is disabled, so both reads
@@ -97,6 +103,8 @@ mod kunit {
     fn each_cpu_sees_its_own_copy() -> Result {
         let lock = new_local_lock_nested_bh!(|cpu: CpuId| Ok(cpu.as_u32()))?;
         let mut visited = 0;
+        // No CPU goes offline under a task pinned to it (which would move it off that CPU).
+        let _cpus = CpusHeld::new();
         for cpu in possible_cpus() {
             if pin_to(Some(cpu)).is_err() {
                 // An offline CPU cannot run us; its copy is checked by the teardown test.

@@ -22,7 +22,7 @@ mod latency;
 use self::c_ref::{self as c, RefCounter, RefNapi};
 use crate::{
     new_local_lock_nested_bh,
-    services::netdev as sys,
+    services::{cpus::online_cpus, netdev as sys},
     sync::bh::{local_bh_disable, LocalBhDisabled},
     sync::local_lock_nested_bh::LocalLockNestedBh,
     torture::{core_state::Core, napi::NapiConsumer, ops, params::Params, stats::Event},
@@ -319,7 +319,11 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
     napi_params.threaded = false;
     let core = Arc::new(Core::new(napi_params, false)?, GFP_KERNEL)?;
     let rust = NapiConsumer::new(&core, &ops::LOCKED)?;
-    let _enabled = rust.enable();
+    let cpus = online_cpus()?;
+    let mut enabled = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
+    for &cpu in cpus.iter() {
+        enabled.push(rust.enable_cpu(cpu)?, GFP_KERNEL)?;
+    }
     let c = CConsumer::new()?;
     let items_per_rep = u64::from(kicks) * u64::from(NAPI_BUDGET);
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Thin wrappers of the kernel services the harness needs and the kernel crate of 7.3 does not
-//! offer: CPU sets, debugfs files that pin the module, running code on a CPU or once in a given interrupt context, kthreads,
-//! lockdep's and the taint mask's health, the kernel log, NAPI on a dummy `net_device`, and the
-//! C shim for what is a macro or a static inline in C.
+//! offer: CPU sets and CPU hotplug, debugfs files that pin the module, running code on a CPU
+//! or once in a given interrupt context, kthreads, lockdep's and the taint mask's health, the
+//! kernel log, NAPI on a dummy `net_device`, and the C shim for what is a macro or a static
+//! inline in C.
 //!
 //! This layer knows nothing of the torture or the scenarios: it imports only the kernel crate
 //! (and `health` the guard API's bindings), so every layer above can use it.
 
+pub(crate) mod cpu_hotplug;
 pub(crate) mod cpus;
 pub(crate) mod debugfs;
 pub(crate) mod health;

@@ -100,7 +100,7 @@ extern "C" {
     ///
     /// # Safety
     ///
-    /// `napi` must come from [`bhlock_napi_add`] and not be deleted; `cpu` must be a possible
-    /// CPU; process context.
+    /// `napi` must come from [`bhlock_napi_add`] and not be deleted; `cpu` must be online;
+    /// process context.
     pub(crate) fn bhlock_napi_thread_pin_fifo(napi: *mut napi_struct, cpu: c_int) -> c_int;
 }

@@ -41,6 +41,11 @@ pub(crate) struct Core {
     pub(crate) first_cache_fault_round: AtomicU64,
     /// The context that found the first cache fault.
     first_cache_fault_by: AtomicU8,
+    /// Counts the starts and ends of CPU hotplug transitions during the run: odd while a CPU
+    /// is between going offline and dead, or between coming up and online. Whatever the
+    /// kernel does to the other CPUs meanwhile (stop_machine, migration) is not the
+    /// schedule a context arranged.
+    pub(crate) hotplug_transitions: AtomicU64,
 }
 
 impl Core {
@@ -61,6 +66,7 @@ impl Core {
             first_cache_fault_ms: AtomicI64::new(-1),
             first_cache_fault_round: AtomicU64::new(0),
             first_cache_fault_by: AtomicU8::new(0),
+            hotplug_transitions: AtomicU64::new(0),
         })
     }
 

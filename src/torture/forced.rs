@@ -24,7 +24,8 @@
 //! Every round also checks the schedule itself: the inner thread must have started inside
 //! the outer one's BH section exactly on PREEMPT_RT. A round that went otherwise counts as
 //! [`Violation::ForcedScheduleBroken`], so a run whose interleaving was not forced cannot
-//! pass for one that was.
+//! pass for one that was; a round during which a CPU was in hotplug transition is only
+//! counted ([`Event::ForcedDuringHotplug`]): the kernel moves tasks and stops CPUs then.
 
 use core::{
     ptr,
@@ -46,7 +47,10 @@ use super::{
     stats::{Context, Event, Violation},
 };
 use crate::{
-    services::kthread::{self, KThread, Policy},
+    services::{
+        cpus::some_cpu_in_transition,
+        kthread::{self, KThread, Policy},
+    },
     sync::bh::local_bh_disable,
 };
 
@@ -104,6 +108,8 @@ impl Pair {
     fn outer_round(&self, round: u32) -> bool {
         let stats = &self.core.stats;
         let tag = 0x6f00_0000 | (round << 4);
+        let transitions = self.core.hotplug_transitions.load(Relaxed);
+        let in_transition = some_cpu_in_transition();
         let Ok(bh) = local_bh_disable() else {
             stats.violation(Context::Forced, Violation::BhDisableRefused);
             return true;
@@ -136,7 +142,17 @@ impl Pair {
         if inner_inside {
             stats.event(Event::ForcedInside, 1);
         }
-        if inner_inside != BH_SECTIONS_PREEMPTIBLE {
+        // A CPU in hotplug transition during the round may have run anything in between (the
+        // scheduler pushes even bound kthreads off a deactivated CPU, stop_machine stops every
+        // CPU): not the schedule this round forced. The run's own count covers the time its
+        // callbacks see, the active mask the scheduler's part before and after them.
+        if in_transition
+            || some_cpu_in_transition()
+            || transitions % 2 == 1
+            || self.core.hotplug_transitions.load(Relaxed) != transitions
+        {
+            stats.event(Event::ForcedDuringHotplug, 1);
+        } else if inner_inside != BH_SECTIONS_PREEMPTIBLE {
             stats.violation(Context::Forced, Violation::ForcedScheduleBroken);
         }
         true

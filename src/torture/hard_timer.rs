@@ -7,7 +7,7 @@
 //! softirq. There, on every tick, it:
 //!
 //! - checks that it runs in hard-irq with interrupts disabled, by the CPU's flag and by
-//!   lockdep's shadow of it;
+//!   lockdep's shadow of it, on the CPU it was started on;
 //! - takes a raw spinlock and a private `lockdep_map`, and after each `lock_release()` checks
 //!   both views of the interrupt flag again: the release path must not restore interrupts in
 //!   hard-irq (the LKML thread "skip irq save/restore in hardirq context");
@@ -182,6 +182,9 @@ impl HardTick {
         }
         if !shim::bhlock_irqs_disabled() {
             stats.violation(Context::HardIrq, Violation::IrqsOnAtEntry);
+        }
+        if CpuId::current() != self.cpu {
+            stats.violation(Context::HardIrq, Violation::OffItsCpu);
         }
         if lockdep_says_irqs_on() {
             stats.violation(Context::HardIrq, Violation::LockdepIrqsOnAtEntry);

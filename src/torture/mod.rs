@@ -16,9 +16,11 @@
 //!   the scenario table) and what the hard-irq callback releases, one entry each;
 //! - `plan`: which contexts a run starts and which ops entry they use;
 //! - the contexts, one file each: `napi`, `hard_timer`, `soft_timer`, `threads`, `forced`;
+//! - `cpu_workers`: what a run starts on one CPU, kept on every online CPU through hotplug;
 //! - `run`: the driver: starts a run, reports it, ends it and tears it down.
 
 pub(crate) mod core_state;
+pub(crate) mod cpu_workers;
 pub(crate) mod forced;
 pub(crate) mod hard_timer;
 pub(crate) mod item_cache;

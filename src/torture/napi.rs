@@ -10,7 +10,7 @@
 
 use core::{
     ptr::{self, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed},
 };
 use kernel::{bindings, cpu::CpuId, ffi::c_int, prelude::*, sync::Arc};
 
@@ -29,6 +29,8 @@ use crate::{
 struct NapiSlot {
     /// Null for CPUs that are not possible.
     napi: AtomicPtr<bindings::napi_struct>,
+    /// Whether a [`NapiCpuEnabled`] has enabled `napi`.
+    enabled: AtomicBool,
     /// Items the "interrupt" queued and no poll took yet.
     pending: AtomicU32,
     /// Polls that have begun, counted before the poll takes any lock.
@@ -37,7 +39,8 @@ struct NapiSlot {
     ops: &'static Ops,
 }
 
-/// A dummy device and its per-CPU NAPI contexts, disabled until [`NapiConsumer::enable`].
+/// A dummy device and its per-CPU NAPI contexts, each disabled until
+/// [`NapiConsumer::enable_cpu`].
 ///
 /// # Invariants
 ///
@@ -66,6 +69,7 @@ impl NapiConsumer {
             slots.push(
                 NapiSlot {
                     napi: AtomicPtr::new(ptr::null_mut()),
+                    enabled: AtomicBool::new(false),
                     pending: AtomicU32::new(0),
                     polls_started: AtomicU64::new(0),
                     core: core.clone(),
@@ -113,27 +117,41 @@ impl NapiConsumer {
             .filter(|napi| !napi.is_null())
     }
 
-    /// Enables every NAPI context; they are disabled again when the result is dropped.
-    pub(crate) fn enable(self: &Arc<Self>) -> NapiEnabled {
-        for napi in self.napis() {
-            // SAFETY: A live context (type invariant), disabled since `new`: only
-            // `NapiEnabled` enables them, and there is one per consumer at a time.
-            unsafe { sys::napi_enable(napi) };
+    /// Enables the NAPI context of `cpu` until the result is dropped. Fails with `EBUSY` if it
+    /// is enabled already, `EINVAL` if `cpu` has none.
+    pub(crate) fn enable_cpu(self: &Arc<Self>, cpu: CpuId) -> Result<NapiCpuEnabled> {
+        let slot = self.slots.get(cpu.as_u32() as usize).ok_or(EINVAL)?;
+        let napi = slot.napi.load(Relaxed);
+        if napi.is_null() {
+            return Err(EINVAL);
         }
-        NapiEnabled(self.clone())
+        if slot.enabled.swap(true, Relaxed) {
+            return Err(EBUSY);
+        }
+        // SAFETY: A live context (type invariant), disabled: `enabled` was clear, and only
+        // `NapiCpuEnabled` sets and clears it, disabling the context before it clears it.
+        unsafe { sys::napi_enable(napi) };
+        Ok(NapiCpuEnabled {
+            consumer: self.clone(),
+            cpu,
+        })
     }
 
-    /// Binds every NAPI thread to its CPU and makes it `SCHED_FIFO`, so that scheduling a
-    /// poll preempts a lower-priority task of that CPU at once. Only in threaded mode.
-    pub(crate) fn pin_threads_fifo(&self) -> Result {
-        for cpu in possible_cpus() {
-            let napi = self.slots[cpu.as_u32() as usize].napi.load(Relaxed);
-            // SAFETY: A live context (type invariant) of a possible CPU; process context.
-            kernel::error::to_result(unsafe {
-                sys::bhlock_napi_thread_pin_fifo(napi, cpu.as_u32() as c_int)
-            })?;
+    /// Binds the NAPI thread of `cpu` to it and makes it `SCHED_FIFO`, so that scheduling its
+    /// poll preempts a lower-priority task there at once. Only in threaded mode, for an
+    /// online `cpu` (and again each time it comes back online: going offline unbinds it).
+    pub(crate) fn pin_thread_fifo(&self, cpu: CpuId) -> Result {
+        let napi = self
+            .slots
+            .get(cpu.as_u32() as usize)
+            .map_or(ptr::null_mut(), |slot| slot.napi.load(Relaxed));
+        if napi.is_null() {
+            return Err(EINVAL);
         }
-        Ok(())
+        // SAFETY: A live context (type invariant); process context.
+        kernel::error::to_result(unsafe {
+            sys::bhlock_napi_thread_pin_fifo(napi, cpu.as_u32() as c_int)
+        })
     }
 
     /// Queues `items` for `cpu` and schedules its poll, as a device interrupt would.
@@ -169,8 +187,8 @@ impl PollKick for NapiConsumer {
 impl Drop for NapiConsumer {
     fn drop(&mut self) {
         for napi in self.napis() {
-            // SAFETY: A live context, disabled: `NapiEnabled` holds a reference to `self`, so
-            // it is gone. Nothing uses the context afterwards.
+            // SAFETY: A live context, disabled: every `NapiCpuEnabled` holds a reference to
+            // `self`, so they are all gone. Nothing uses the context afterwards.
             unsafe { sys::bhlock_napi_del(napi) };
         }
         // SAFETY: Every context of `dev` was deleted above.
@@ -178,16 +196,20 @@ impl Drop for NapiConsumer {
     }
 }
 
-/// The NAPI contexts of a consumer, enabled; dropping this disables them, waiting for any
-/// poll in progress.
-pub(crate) struct NapiEnabled(Arc<NapiConsumer>);
+/// The NAPI context of one CPU, enabled; dropping this disables it, waiting for a poll in
+/// progress.
+pub(crate) struct NapiCpuEnabled {
+    consumer: Arc<NapiConsumer>,
+    cpu: CpuId,
+}
 
-impl Drop for NapiEnabled {
+impl Drop for NapiCpuEnabled {
     fn drop(&mut self) {
-        for napi in self.0.napis() {
-            // SAFETY: Enabled by `NapiConsumer::enable`, and disabled only here.
-            unsafe { sys::napi_disable(napi) };
-        }
+        let slot = &self.consumer.slots[self.cpu.as_u32() as usize];
+        // SAFETY: Enabled by `NapiConsumer::enable_cpu`, which made this object, and disabled
+        // only here.
+        unsafe { sys::napi_disable(slot.napi.load(Relaxed)) };
+        slot.enabled.store(false, Relaxed);
     }
 }
 

@@ -1,51 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One run: every context started on every online CPU, a controller thread that prints the
-//! periodic report and ends the run after `duration`, and a teardown that is safe at any
-//! moment (end of duration, `stop`, `rmmod`).
+//! One run: every context started on every online CPU and kept there as CPUs come and go, a
+//! controller thread that prints the periodic report and ends the run after `duration`, and a
+//! teardown that is safe at any moment (end of duration, `stop`, `rmmod`) and whatever the CPU
+//! set is then.
 
 use core::{
     fmt::{self, Write},
     sync::atomic::{AtomicI64, AtomicU8, Ordering::Relaxed},
 };
 use kernel::{
-    cpu::CpuId,
     ffi::{c_int, c_void},
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
-    time::{delay::fsleep, hrtimer::ArcHrTimerHandle, Delta, Instant, Monotonic},
+    time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
 use super::{
     core_state::Core,
-    forced::ForcedPairs,
-    hard_timer::HardTick,
-    napi::{NapiConsumer, NapiEnabled},
+    cpu_workers::RunCpus,
+    napi::NapiConsumer,
     params::Params,
     plan::Plan,
-    soft_timer::SoftTick,
     stats::{Context, CONTEXTS},
-    threads::CacheUsers,
 };
 use crate::services::{
+    cpu_hotplug::CpuWatch,
     cpus::online_cpus,
     health::Baseline,
     kthread::{self, KThread},
     log_writer::LogWriter,
-    on_cpu::start_pinned,
 };
 
-/// Everything that generates work; dropped field by field in this order, which is the
-/// teardown order: the "interrupt" first, NAPI last, so nothing schedules a disabled poll's
-/// work into a freed context.
-struct Workers {
-    _hard: KVec<ArcHrTimerHandle<HardTick>>,
-    _soft: KVec<ArcHrTimerHandle<SoftTick>>,
-    _users: CacheUsers,
-    _forced: ForcedPairs,
-    _napi: NapiEnabled,
-}
+/// Everything that generates work: the workers of every online CPU, which dropping the watch
+/// stops on each.
+type Workers = CpuWatch<RunCpus>;
 
 const RUNNING: u8 = 0;
 const SUCCESS: u8 = 1;
@@ -87,63 +77,31 @@ impl Run {
         };
         let core = Arc::new(Core::new(params, ops.unlocked)?, GFP_KERNEL)?;
         let napi = NapiConsumer::new(&core, ops)?;
-        let napi_on = napi.enable();
-        if ops.fifo_napi_threads {
-            napi.pin_threads_fifo()?;
-        }
-        let cpus = online_cpus()?;
-
-        let mut hard = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
-        let mut soft = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
-        for &cpu in cpus.iter() {
-            if plan.runs(Context::HardIrq) {
-                let tick = HardTick::new(cpu, &core, plan, &napi)?;
-                let interval = tick.interval();
-                hard.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
-            }
-            if plan.runs(Context::SoftTimer) {
-                let tick = SoftTick::new(cpu, &core, ops)?;
-                let interval = tick.interval();
-                soft.push(start_pinned(cpu, tick, interval)?, GFP_KERNEL)?;
-            }
-        }
-        let threads = if plan.runs(Context::Threads) {
-            params.threads(cpus.len() as u32)
-        } else {
-            0
-        };
-        let users = CacheUsers::start(&core, ops, &napi, threads, &cpus)?;
-        let forced_cpus: &[CpuId] = if plan.runs(Context::Forced) {
-            &cpus[..]
-        } else {
-            &[]
-        };
-        let forced = ForcedPairs::start(&core, ops, forced_cpus)?;
+        let run_cpus = RunCpus::new(&core, plan, &napi, &online_cpus()?)?;
+        // Starts the workers on every online CPU, and follows CPU hotplug from now on.
+        let workers = CpuWatch::new(c"bhlock/run:online", c"bhlock/run:prepare", run_cpus)?;
+        workers.follower().count_hotplug(true);
+        let cpus = workers.follower().working();
+        let threads = workers.follower().threads_now();
 
         pr_info!(
             "run {}: started on {} CPUs, ops {}: napi {}, {} hard and {} soft timers every {} us, {} cache-user threads, {} forced pairs\n",
             id,
-            cpus.len(),
+            cpus,
             ops.name,
             if params.threaded { "threaded" } else { "in softirq" },
-            hard.len(),
-            soft.len(),
+            if plan.runs(Context::HardIrq) { cpus } else { 0 },
+            if plan.runs(Context::SoftTimer) { cpus } else { 0 },
             params.interval_us,
             threads,
-            forced_cpus.len()
+            if plan.runs(Context::Forced) { cpus } else { 0 },
         );
         let state = Arc::pin_init(
             pin_init!(RunState {
                 id,
                 core,
                 plan,
-                workers <- new_mutex!(Some(Workers {
-                    _hard: hard,
-                    _soft: soft,
-                    _users: users,
-                    _forced: forced,
-                    _napi: napi_on,
-                })),
+                workers <- new_mutex!(Some(workers)),
                 started: Instant::now(),
                 baseline,
                 verdict: AtomicU8::new(RUNNING),
@@ -300,6 +258,8 @@ impl RunState {
         let Some(workers) = self.workers.lock().take() else {
             return;
         };
+        // The end stops the workers on every CPU: not a hotplug event.
+        workers.follower().count_hotplug(false);
         drop(workers);
         (self.plan.ops.final_check)(&self.core);
         self.lasted_ms

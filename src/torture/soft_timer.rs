@@ -73,6 +73,9 @@ impl SoftTick {
             stats.violation(Context::SoftTimer, Violation::NotInSoftirq);
             return;
         }
+        if CpuId::current() != self.cpu {
+            stats.violation(Context::SoftTimer, Violation::OffItsCpu);
+        }
         // SAFETY: A SOFT hrtimer callback runs in HRTIMER_SOFTIRQ (checked just above), so BH
         // stays disabled until it returns, and it is not hard-irq.
         let bh: &LocalBhDisabled = unsafe { LocalBhDisabled::assume_disabled() };

@@ -13,7 +13,7 @@ use core::{
 use kernel::{cpu::CpuId, prelude::*};
 
 use super::item_cache::CacheFault;
-use crate::services::cpus::possible_cpus;
+use crate::services::cpus::{is_online, possible_cpus};
 
 /// The contexts that work on the per-CPU cache or check the hard-irq rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,9 +87,12 @@ pub(crate) enum Violation {
     /// A forced round in which the woken thread started inside the other's BH section where
     /// BH sections are not preemptible, or did not where they are.
     ForcedScheduleBroken,
+    /// A pinned timer's callback ran on another CPU than the one it was started on (a CPU
+    /// that went offline had its timers migrated).
+    OffItsCpu,
 }
 
-const NR_VIOLATIONS: usize = 20;
+const NR_VIOLATIONS: usize = 21;
 
 impl Violation {
     fn index(self) -> usize {
@@ -114,6 +117,7 @@ impl Violation {
             Self::NoBoostedWaiter => 17,
             Self::Cache(CacheFault::Overlapped) => 18,
             Self::ForcedScheduleBroken => 19,
+            Self::OffItsCpu => 20,
         }
     }
 
@@ -135,6 +139,7 @@ impl Violation {
             Self::GuardNotReleased => "guard_not_released",
             Self::NoBoostedWaiter => "no_boosted_waiter",
             Self::ForcedScheduleBroken => "forced_schedule_broken",
+            Self::OffItsCpu => "ran_off_its_cpu",
         }
     }
 }
@@ -161,6 +166,7 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::NoBoostedWaiter,
     Violation::Cache(CacheFault::Overlapped),
     Violation::ForcedScheduleBroken,
+    Violation::OffItsCpu,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.
@@ -205,9 +211,16 @@ pub(crate) enum Event {
     WaiterSeen = 17,
     /// Holds of the cache that ended with the holder boosted by priority inheritance.
     HolderBoosted = 18,
+    /// CPUs that went offline during the run (their workers stopped first).
+    CpusOfflined = 19,
+    /// CPUs that came online during the run (their workers started there).
+    CpusOnlined = 20,
+    /// Forced rounds during which a CPU was in hotplug transition, whose schedule is not
+    /// judged.
+    ForcedDuringHotplug = 21,
 }
 
-const NR_EVENTS: usize = 19;
+const NR_EVENTS: usize = 22;
 
 const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::NapiSoftirqPolls, "napi_softirq_polls"),
@@ -229,6 +242,9 @@ const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::EarlyReturns, "early_returns"),
     (Event::WaiterSeen, "waiter_seen"),
     (Event::HolderBoosted, "holder_boosted"),
+    (Event::CpusOfflined, "cpus_offlined"),
+    (Event::CpusOnlined, "cpus_onlined"),
+    (Event::ForcedDuringHotplug, "forced_during_hotplug"),
 ];
 
 /// How many violations are logged one by one before the rest are only counted.
@@ -238,6 +254,18 @@ const LOGGED_VIOLATIONS: u64 = 10;
 struct CpuCounters {
     ops: [AtomicU64; CONTEXTS.len()],
     fails: [AtomicU64; CONTEXTS.len()],
+    /// Times the CPU went offline and came online during the run.
+    offlined: AtomicU64,
+    onlined: AtomicU64,
+}
+
+impl CpuCounters {
+    /// Whether the CPU took part in the run: it is online or it counted anything.
+    fn took_part(&self, cpu: CpuId) -> bool {
+        is_online(cpu)
+            || self.offlined.load(Relaxed) != 0
+            || self.ops.iter().any(|n| n.load(Relaxed) != 0)
+    }
 }
 
 /// The counters of one run.
@@ -275,6 +303,8 @@ impl Stats {
                 CpuCounters {
                     ops: zeroed(),
                     fails: zeroed(),
+                    offlined: AtomicU64::new(0),
+                    onlined: AtomicU64::new(0),
                 },
                 GFP_KERNEL,
             )?;
@@ -295,6 +325,27 @@ impl Stats {
     /// Counts one operation of `context` on this CPU.
     pub(crate) fn op(&self, context: Context) {
         self.this_cpu().ops[context as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Counts `cpu` going offline.
+    pub(crate) fn cpu_went_offline(&self, cpu: CpuId) {
+        self.cpus[cpu.as_u32() as usize]
+            .offlined
+            .fetch_add(1, Relaxed);
+    }
+
+    /// Counts `cpu` coming online.
+    pub(crate) fn cpu_came_online(&self, cpu: CpuId) {
+        self.cpus[cpu.as_u32() as usize]
+            .onlined
+            .fetch_add(1, Relaxed);
+    }
+
+    /// The CPUs that took part in the run, with their counters.
+    fn taking_part(&self) -> impl Iterator<Item = (CpuId, &CpuCounters)> {
+        possible_cpus()
+            .map(|cpu| (cpu, &self.cpus[cpu.as_u32() as usize]))
+            .filter(|(cpu, c)| c.took_part(*cpu))
     }
 
     /// Counts one piece of evidence.
@@ -331,7 +382,8 @@ impl Stats {
         self.violations.iter().map(|v| v.load(Relaxed)).sum()
     }
 
-    /// One context's figures over all possible CPUs.
+    /// One context's figures over the CPUs that took part (possible CPUs that never came
+    /// online would make every minimum 0).
     pub(crate) fn summary(&self, context: Context) -> Summary {
         let mut s = Summary {
             total: 0,
@@ -339,8 +391,7 @@ impl Stats {
             max: 0,
             min: u64::MAX,
         };
-        for cpu in possible_cpus() {
-            let c = &self.cpus[cpu.as_u32() as usize];
+        for (_, c) in self.taking_part() {
             let ops = c.ops[context as usize].load(Relaxed);
             s.total += ops;
             s.fail += c.fails[context as usize].load(Relaxed);
@@ -369,11 +420,11 @@ impl Stats {
         advanced
     }
 
-    /// Writes the per-CPU table: one line per possible CPU with every context's operations
-    /// and failures.
+    /// Writes the per-CPU table: one line per CPU that took part, with every context's
+    /// operations and failures, whether the CPU is online now and how often it went offline
+    /// during the run.
     pub(crate) fn write_per_cpu(&self, f: &mut impl fmt::Write, prefix: &str) -> fmt::Result {
-        for cpu in possible_cpus() {
-            let c = &self.cpus[cpu.as_u32() as usize];
+        for (cpu, c) in self.taking_part() {
             write!(f, "{prefix}cpu{}:", cpu.as_u32())?;
             for context in CONTEXTS {
                 write!(
@@ -384,7 +435,13 @@ impl Stats {
                     c.fails[context as usize].load(Relaxed)
                 )?;
             }
-            writeln!(f)?;
+            writeln!(
+                f,
+                " state={} offlined={} onlined={}",
+                if is_online(cpu) { "online" } else { "offline" },
+                c.offlined.load(Relaxed),
+                c.onlined.load(Relaxed)
+            )?;
         }
         Ok(())
     }

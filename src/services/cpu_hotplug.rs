@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Following CPUs as they come online and go offline: two multi-instance CPU hotplug states
+//! of its own per watch, each with one instance. The kernel crate of 7.3 has no binding of
+//! the CPU hotplug API; `cpu_hotplug_shim.c` wraps its static inlines.
+//!
+//! The online and offline callbacks are those of a `CPUHP_AP_ONLINE_DYN` state: they run on
+//! the CPU concerned, in its hotplug thread (process context, may sleep, bound to that CPU),
+//! after it came online and before it goes offline. The coming and gone callbacks are those of
+//! a `CPUHP_BP_PREPARE_DYN` state: they run on the CPU driving the hotplug, before the CPU
+//! starts to come up and after it is dead, so that between `offline` and `gone`, and between
+//! `coming` and `online`, the CPU is in transition. All run with the CPU hotplug lock held,
+//! never two at once.
+
+use kernel::{
+    bindings, container_of,
+    cpu::CpuId,
+    ffi::{c_char, c_int, c_uint},
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+};
+
+/// What a [`CpuWatch`] calls as CPUs come and go.
+pub(crate) trait CpuFollower: Send + Sync {
+    /// `cpu` is about to come up: called on another CPU before it starts to, and for each CPU
+    /// online when the watch starts.
+    fn coming(&self, _cpu: CpuId) {}
+
+    /// `cpu` is online: called on it once when the watch starts (for each CPU online then)
+    /// and each time it comes online again. An error refuses the CPU: the watch's start fails,
+    /// or the CPU stays offline.
+    fn online(&self, cpu: CpuId) -> Result;
+
+    /// `cpu` goes offline: called on it before it does, and for each online CPU when the
+    /// watch ends. Everything [`CpuFollower::online`] started there must stop here.
+    fn offline(&self, cpu: CpuId);
+
+    /// `cpu` is dead: called on another CPU once it is, and for each CPU online when the watch
+    /// ends.
+    fn gone(&self, _cpu: CpuId) {}
+}
+
+/// A callback of a multi-instance hotplug state.
+type Callback = unsafe extern "C" fn(c_uint, *mut bindings::hlist_node) -> c_int;
+
+#[allow(improper_ctypes)]
+extern "C" {
+    fn bhlock_cpuhp_setup_multi(
+        bp: bool,
+        name: *const c_char,
+        startup: Callback,
+        teardown: Callback,
+    ) -> c_int;
+    fn bhlock_cpuhp_add_instance(state: c_int, node: *mut bindings::hlist_node) -> c_int;
+    fn bhlock_cpuhp_remove_instance(state: c_int, node: *mut bindings::hlist_node);
+    fn bhlock_cpuhp_remove_multi(state: c_int);
+    fn bhlock_cpus_read_lock();
+    fn bhlock_cpus_read_unlock();
+}
+
+/// The CPU hotplug lock, held for reading: no CPU comes or goes while this lives.
+///
+/// Not to be held across a [`CpuWatch`]'s creation or drop, nor by a [`CpuFollower`]: those
+/// take it themselves.
+pub(crate) struct CpusHeld(());
+
+impl CpusHeld {
+    /// Takes the lock (may sleep).
+    pub(crate) fn new() -> Self {
+        // SAFETY: Process context; released by `drop`.
+        unsafe { bhlock_cpus_read_lock() };
+        Self(())
+    }
+}
+
+impl Drop for CpusHeld {
+    fn drop(&mut self) {
+        // SAFETY: Taken by `new`.
+        unsafe { bhlock_cpus_read_unlock() };
+    }
+}
+
+/// The two hotplug states' instances: their list nodes and the follower the callbacks reach
+/// through them.
+#[pin_data]
+struct Instance<T> {
+    #[pin]
+    ap_node: Opaque<bindings::hlist_node>,
+    #[pin]
+    bp_node: Opaque<bindings::hlist_node>,
+    follower: T,
+}
+
+/// One hotplug state with one instance, removed on drop.
+///
+/// # Invariants
+///
+/// `state` is a multi-instance hotplug state set up by this object, with `node` as its one
+/// instance; `node` stays valid until `drop`.
+struct Registration {
+    state: c_int,
+    node: *mut bindings::hlist_node,
+}
+
+impl Registration {
+    /// Sets up a state (a BP prepare one if `bp`, else an AP online one) with these callbacks
+    /// and adds `node`, calling `startup` for each online CPU.
+    ///
+    /// # Safety
+    ///
+    /// `node` must stay valid and unused otherwise until the result is dropped; the callbacks
+    /// must be sound for `node`.
+    unsafe fn new(
+        bp: bool,
+        name: &'static CStr,
+        startup: Callback,
+        teardown: Callback,
+        node: *mut bindings::hlist_node,
+    ) -> Result<Self> {
+        // SAFETY: `name` is static, as the state keeps it; the callbacks have the type the
+        // multi-instance API calls them with.
+        let state = unsafe { bhlock_cpuhp_setup_multi(bp, name.as_char_ptr(), startup, teardown) };
+        if state < 0 {
+            return Err(Error::from_errno(state));
+        }
+        // SAFETY: `state` was set up just above; `node` is valid as the caller promises.
+        let ret = unsafe { bhlock_cpuhp_add_instance(state, node) };
+        if ret != 0 {
+            // SAFETY: Set up above; it has no instance (the add failed and rolled back).
+            unsafe { bhlock_cpuhp_remove_multi(state) };
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: `state` was set up above with `node` added to it.
+        Ok(Self { state, node })
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `node` is the state's instance. Once this returns, the
+        // teardown callback has run for every online CPU and no callback runs again.
+        unsafe { bhlock_cpuhp_remove_instance(self.state, self.node) };
+        // SAFETY: The state has no instance left and is not used again.
+        unsafe { bhlock_cpuhp_remove_multi(self.state) };
+    }
+}
+
+/// A follower watching every CPU: [`CpuFollower::coming`] and [`CpuFollower::online`] have
+/// run for each CPU that was online when the watch started, and run again for each that comes
+/// online while it lives; dropping the watch calls [`CpuFollower::offline`] and
+/// [`CpuFollower::gone`] for every CPU online then.
+pub(crate) struct CpuWatch<T: CpuFollower> {
+    // Declared first: removed first, in the reverse order of their creation, and both before
+    // the instance they point into.
+    _ap: Registration,
+    _bp: Registration,
+    instance: Pin<KBox<Instance<T>>>,
+}
+
+// SAFETY: The nodes are only touched by the hotplug core, under its own locks; the follower is
+// `Send + Sync` by the trait's bound.
+unsafe impl<T: CpuFollower> Send for CpuWatch<T> {}
+// SAFETY: As above; `&CpuWatch` only gives `&T`.
+unsafe impl<T: CpuFollower> Sync for CpuWatch<T> {}
+
+impl<T: CpuFollower> CpuWatch<T> {
+    /// Starts following every CPU with `follower`, under the hotplug state names `ap_name` and
+    /// `bp_name` (`/sys/devices/system/cpu/hotplug/states`).
+    pub(crate) fn new(ap_name: &'static CStr, bp_name: &'static CStr, follower: T) -> Result<Self> {
+        let instance = KBox::pin_init(
+            pin_init!(Instance {
+                ap_node: Opaque::uninit(),
+                bp_node: Opaque::uninit(),
+                follower,
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: The node is pinned in `instance`, which `Self` drops after the registration;
+        // on error the registration is already gone. The callbacks take the node as the
+        // `bp_node` of an `Instance<T>`.
+        let bp = unsafe {
+            Registration::new(
+                true,
+                bp_name,
+                coming::<T>,
+                gone::<T>,
+                instance.bp_node.get(),
+            )
+        }?;
+        // SAFETY: As above, for `ap_node`; on error `bp` is dropped before `instance`.
+        let ap = unsafe {
+            Registration::new(
+                false,
+                ap_name,
+                online::<T>,
+                offline::<T>,
+                instance.ap_node.get(),
+            )
+        }?;
+        Ok(Self {
+            _ap: ap,
+            _bp: bp,
+            instance,
+        })
+    }
+
+    /// The follower.
+    pub(crate) fn follower(&self) -> &T {
+        &self.instance.follower
+    }
+}
+
+/// The `AP` online callback.
+///
+/// # Safety
+///
+/// Only called by the hotplug core, with the `ap_node` of a live [`CpuWatch<T>`]'s instance.
+unsafe extern "C" fn online<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+    // SAFETY: The instance lives until the watch has removed the node, which waits for
+    // callbacks; `Opaque<T>` has the layout of `T`.
+    let instance = unsafe {
+        &*container_of!(
+            node.cast::<Opaque<bindings::hlist_node>>(),
+            Instance<T>,
+            ap_node
+        )
+    };
+    match CpuId::from_u32(cpu)
+        .ok_or(EINVAL)
+        .and_then(|cpu| instance.follower.online(cpu))
+    {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The `AP` offline callback.
+///
+/// # Safety
+///
+/// As for [`online`].
+unsafe extern "C" fn offline<T: CpuFollower>(
+    cpu: c_uint,
+    node: *mut bindings::hlist_node,
+) -> c_int {
+    // SAFETY: As in `online`.
+    let instance = unsafe {
+        &*container_of!(
+            node.cast::<Opaque<bindings::hlist_node>>(),
+            Instance<T>,
+            ap_node
+        )
+    };
+    if let Some(cpu) = CpuId::from_u32(cpu) {
+        instance.follower.offline(cpu);
+    }
+    0
+}
+
+/// The `BP` startup callback.
+///
+/// # Safety
+///
+/// Only called by the hotplug core, with the `bp_node` of a live [`CpuWatch<T>`]'s instance.
+unsafe extern "C" fn coming<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+    // SAFETY: As in `online`, for `bp_node`.
+    let instance = unsafe {
+        &*container_of!(
+            node.cast::<Opaque<bindings::hlist_node>>(),
+            Instance<T>,
+            bp_node
+        )
+    };
+    if let Some(cpu) = CpuId::from_u32(cpu) {
+        instance.follower.coming(cpu);
+    }
+    0
+}
+
+/// The `BP` teardown callback.
+///
+/// # Safety
+///
+/// As for [`coming`].
+unsafe extern "C" fn gone<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+    // SAFETY: As in `coming`.
+    let instance = unsafe {
+        &*container_of!(
+            node.cast::<Opaque<bindings::hlist_node>>(),
+            Instance<T>,
+            bp_node
+        )
+    };
+    if let Some(cpu) = CpuId::from_u32(cpu) {
+        instance.follower.gone(cpu);
+    }
+    0
+}
