@@ -66,7 +66,8 @@ for ((c = 1; c <= cycles; c++)); do
 		continue
 	fi
 	echo start >"$debugfs/control"
-	sleep "$((RANDOM % 20 / 10)).$((RANDOM % 10))"
+	# A random moment in the first second of the run, where starting and stopping meet.
+	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 	((RANDOM % 2)) && echo stop >"$debugfs/control"
 	unload
 	left=$(bhlock_kthreads)
