@@ -211,31 +211,60 @@ impl<T: CpuFollower> CpuWatch<T> {
     }
 }
 
-/// The `AP` online callback.
+/// Which of an instance's nodes a callback is given.
+#[derive(Clone, Copy)]
+enum Node {
+    Ap,
+    Bp,
+}
+
+/// The follower of the instance whose `which` node `node` is.
 ///
 /// # Safety
 ///
-/// Only called by the hotplug core, with the `ap_node` of a live [`CpuWatch<T>`]'s instance.
-unsafe extern "C" fn online<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
-    // SAFETY: The instance lives until the watch has removed the node, which waits for
-    // callbacks; `Opaque<T>` has the layout of `T`.
+/// `node` must be the `which` node of a live `Instance<T>`, and the instance must outlive
+/// `'a`.
+unsafe fn follower_of<'a, T>(node: *mut bindings::hlist_node, which: Node) -> &'a T {
+    let node = node.cast::<Opaque<bindings::hlist_node>>();
+    // SAFETY: As the caller promises; `Opaque<T>` has the layout of `T`.
     let instance = unsafe {
-        &*container_of!(
-            node.cast::<Opaque<bindings::hlist_node>>(),
-            Instance<T>,
-            ap_node
-        )
+        match which {
+            Node::Ap => &*container_of!(node, Instance<T>, ap_node),
+            Node::Bp => &*container_of!(node, Instance<T>, bp_node),
+        }
     };
+    &instance.follower
+}
+
+/// Calls `f` with the callback's CPU; a notification, which cannot fail.
+fn notify(cpu: c_uint, f: impl FnOnce(CpuId)) -> c_int {
+    if let Some(cpu) = CpuId::from_u32(cpu) {
+        f(cpu);
+    }
+    0
+}
+
+// The callbacks. The hotplug core calls each only for the node it was registered with, and
+// the instance lives until the watch has removed that node, which waits for its callbacks.
+
+/// The AP state's startup callback.
+///
+/// # Safety
+///
+/// `node` must be the `ap_node` of a live [`CpuWatch<T>`]'s instance.
+unsafe extern "C" fn online<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
+    // SAFETY: As this function requires.
+    let follower = unsafe { follower_of::<T>(node, Node::Ap) };
     match CpuId::from_u32(cpu)
         .ok_or(EINVAL)
-        .and_then(|cpu| instance.follower.online(cpu))
+        .and_then(|cpu| follower.online(cpu))
     {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
 
-/// The `AP` offline callback.
+/// The AP state's teardown callback.
 ///
 /// # Safety
 ///
@@ -244,56 +273,29 @@ unsafe extern "C" fn offline<T: CpuFollower>(
     cpu: c_uint,
     node: *mut bindings::hlist_node,
 ) -> c_int {
-    // SAFETY: As in `online`.
-    let instance = unsafe {
-        &*container_of!(
-            node.cast::<Opaque<bindings::hlist_node>>(),
-            Instance<T>,
-            ap_node
-        )
-    };
-    if let Some(cpu) = CpuId::from_u32(cpu) {
-        instance.follower.offline(cpu);
-    }
-    0
+    // SAFETY: As this function requires.
+    let follower = unsafe { follower_of::<T>(node, Node::Ap) };
+    notify(cpu, |cpu| follower.offline(cpu))
 }
 
-/// The `BP` startup callback.
+/// The BP state's startup callback.
 ///
 /// # Safety
 ///
-/// Only called by the hotplug core, with the `bp_node` of a live [`CpuWatch<T>`]'s instance.
+/// `node` must be the `bp_node` of a live [`CpuWatch<T>`]'s instance.
 unsafe extern "C" fn coming<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
-    // SAFETY: As in `online`, for `bp_node`.
-    let instance = unsafe {
-        &*container_of!(
-            node.cast::<Opaque<bindings::hlist_node>>(),
-            Instance<T>,
-            bp_node
-        )
-    };
-    if let Some(cpu) = CpuId::from_u32(cpu) {
-        instance.follower.coming(cpu);
-    }
-    0
+    // SAFETY: As this function requires.
+    let follower = unsafe { follower_of::<T>(node, Node::Bp) };
+    notify(cpu, |cpu| follower.coming(cpu))
 }
 
-/// The `BP` teardown callback.
+/// The BP state's teardown callback.
 ///
 /// # Safety
 ///
 /// As for [`coming`].
 unsafe extern "C" fn gone<T: CpuFollower>(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int {
-    // SAFETY: As in `coming`.
-    let instance = unsafe {
-        &*container_of!(
-            node.cast::<Opaque<bindings::hlist_node>>(),
-            Instance<T>,
-            bp_node
-        )
-    };
-    if let Some(cpu) = CpuId::from_u32(cpu) {
-        instance.follower.gone(cpu);
-    }
-    0
+    // SAFETY: As this function requires.
+    let follower = unsafe { follower_of::<T>(node, Node::Bp) };
+    notify(cpu, |cpu| follower.gone(cpu))
 }
