@@ -18,10 +18,13 @@ use kernel::{
     ffi::{c_char, c_int, c_uint},
     prelude::*,
     str::CStr,
-    types::Opaque,
+    types::{NotThreadSafe, Opaque},
 };
 
 /// What a [`CpuWatch`] calls as CPUs come and go.
+///
+/// `Send + Sync`: the callbacks run in other CPUs' hotplug threads while the watch's owner
+/// reaches the follower too.
 pub(crate) trait CpuFollower: Send + Sync {
     /// `cpu` is about to come up: called on another CPU before it starts to, and for each CPU
     /// online when the watch starts.
@@ -62,15 +65,16 @@ extern "C" {
 /// The CPU hotplug lock, held for reading: no CPU comes or goes while this lives.
 ///
 /// Not to be held across a [`CpuWatch`]'s creation or drop, nor by a [`CpuFollower`]: those
-/// take it themselves.
-pub(crate) struct CpusHeld(());
+/// take it themselves. Not `Send`: it is released by the task that took it (lockdep records a
+/// held lock per task).
+pub(crate) struct CpusHeld(NotThreadSafe);
 
 impl CpusHeld {
     /// Takes the lock (may sleep).
     pub(crate) fn new() -> Self {
-        // SAFETY: Process context; released by `drop`.
+        // SAFETY: Process context; released by `drop`, in this task as `Self` is not `Send`.
         unsafe { bhlock_cpus_read_lock() };
-        Self(())
+        Self(NotThreadSafe)
     }
 }
 
@@ -150,6 +154,8 @@ impl Drop for Registration {
 /// run for each CPU that was online when the watch started, and run again for each that comes
 /// online while it lives; dropping the watch calls [`CpuFollower::offline`] and
 /// [`CpuFollower::gone`] for every CPU online then.
+///
+/// Covariant in `T`, which is sound as it hands out only `&T`.
 pub(crate) struct CpuWatch<T: CpuFollower> {
     // Declared first: removed first, in the reverse order of their creation, and both before
     // the instance they point into.
@@ -164,9 +170,13 @@ unsafe impl<T: CpuFollower> Send for CpuWatch<T> {}
 // SAFETY: As above; `&CpuWatch` only gives `&T`.
 unsafe impl<T: CpuFollower> Sync for CpuWatch<T> {}
 
-impl<T: CpuFollower> CpuWatch<T> {
+impl<T: CpuFollower + 'static> CpuWatch<T> {
     /// Starts following every CPU with `follower`, under the hotplug state names `ap_name` and
     /// `bp_name` (`/sys/devices/system/cpu/hotplug/states`).
+    ///
+    /// `T: 'static`: a watch that is leaked (`mem::forget`) is never removed, so its callbacks
+    /// may run for ever; a follower that borrowed from a stack frame would be reached after
+    /// that frame is gone.
     pub(crate) fn new(ap_name: &'static CStr, bp_name: &'static CStr, follower: T) -> Result<Self> {
         let instance = KBox::pin_init(
             pin_init!(Instance {

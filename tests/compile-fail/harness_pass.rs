@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Compile-fail case: the control of the harness's CPU hotplug types. A follower that is
+//! `Send + Sync + 'static` builds into a `CpuWatch` that may be shared and moved to the task
+//! that drops it, as `torture::run` does; the failures of the `cpu_watch_*` and `cpus_held_*`
+//! cases prove nothing without it.
+//!
+//! expect: none
+
+#[path = "../../src/services/cpu_hotplug.rs"]
+mod cpu_hotplug;
+
+include!("layer.inc");
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use cpu_hotplug::{CpuFollower, CpuWatch, CpusHeld};
+use kernel::cpu::CpuId;
+
+struct Counter(AtomicU32);
+
+impl CpuFollower for Counter {
+    fn online(&self, _cpu: CpuId) -> Result {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn offline(&self, _cpu: CpuId) {}
+}
+
+fn require_send<T: Send>() {}
+fn require_sync<T: Sync>() {}
+
+/// A follower reached through the watch, then the watch dropped in another function.
+fn watch_and_read() -> Result<u32> {
+    let watch = CpuWatch::new(c"case:online", c"case:prepare", Counter(AtomicU32::new(0)))?;
+    let onlined = watch.follower().0.load(Ordering::Relaxed);
+    drop(watch);
+    Ok(onlined)
+}
+
+/// The hotplug lock taken and released in one task.
+fn held_in_one_task(watch: &CpuWatch<Counter>) -> u32 {
+    let held = CpusHeld::new();
+    let onlined = watch.follower().0.load(Ordering::Relaxed);
+    drop(held);
+    onlined
+}
+
+pub fn uses() {
+    require_send::<CpuWatch<Counter>>();
+    require_sync::<CpuWatch<Counter>>();
+    let _ = watch_and_read;
+    let _ = held_in_one_task;
+}
