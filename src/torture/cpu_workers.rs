@@ -19,7 +19,7 @@ use kernel::{
 
 use super::{
     core_state::Core,
-    forced::ForcedPairs,
+    forced::ForcedPair,
     hard_timer::HardTick,
     napi::{NapiConsumer, NapiCpuEnabled},
     plan::Plan,
@@ -35,7 +35,7 @@ struct CpuWorkers {
     _hard: Option<ArcHrTimerHandle<HardTick>>,
     _soft: Option<ArcHrTimerHandle<SoftTick>>,
     _users: CacheUsers,
-    _forced: ForcedPairs,
+    _forced: Option<ForcedPair>,
     _napi: NapiCpuEnabled,
 }
 
@@ -103,9 +103,11 @@ impl RunCpus {
     /// Cache-user threads in all, on the CPUs working now.
     pub(crate) fn threads_now(&self) -> u32 {
         let workers = self.workers.lock();
-        (0..workers.len())
-            .filter(|&i| workers[i].is_some())
-            .map(|i| self.threads[i])
+        workers
+            .iter()
+            .zip(self.threads.iter())
+            .filter(|(w, _)| w.is_some())
+            .map(|(_, &n)| n)
             .sum()
     }
 
@@ -137,14 +139,13 @@ impl RunCpus {
             ops,
             &self.napi,
             self.threads[cpu.as_u32() as usize],
-            &[cpu],
+            cpu,
         )?;
-        let forced_cpus: &[CpuId] = if self.plan.runs(Context::Forced) {
-            &[cpu]
+        let forced = if self.plan.runs(Context::Forced) {
+            Some(ForcedPair::start(core, ops, cpu)?)
         } else {
-            &[]
+            None
         };
-        let forced = ForcedPairs::start(core, ops, forced_cpus)?;
         Ok(CpuWorkers {
             _hard: hard,
             _soft: soft,

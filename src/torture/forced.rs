@@ -177,46 +177,43 @@ impl Pair {
     }
 }
 
-/// The running pairs; dropping this stops them.
-pub(crate) struct ForcedPairs {
-    // Declared first: the threads stop before the pairs they borrow go.
+/// A running pair; dropping this stops it.
+pub(crate) struct ForcedPair {
+    // Declared first: the threads stop before the pair they borrow goes.
     threads: KVec<KThread>,
-    _pairs: KVec<Pin<KBox<Pair>>>,
+    _pair: Pin<KBox<Pair>>,
 }
 
-impl ForcedPairs {
-    /// Starts a pair on each of `cpus`, whose rounds work as `ops` says.
-    pub(crate) fn start(core: &Arc<Core>, ops: &'static Ops, cpus: &[CpuId]) -> Result<Self> {
+impl ForcedPair {
+    /// Starts a pair on `cpu`, whose rounds work as `ops` says.
+    pub(crate) fn start(core: &Arc<Core>, ops: &'static Ops, cpu: CpuId) -> Result<Self> {
+        let pair = KBox::pin_init(
+            pin_init!(Pair {
+                core: core.clone(),
+                ops,
+                handshake <- new_spinlock!(Handshake::default(), "bhlock_forced_handshake"),
+                wake <- new_condvar!("bhlock_forced_wake"),
+                inner_started: AtomicBool::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        let data = ptr::from_ref::<Pair>(&pair).cast_mut().cast();
         let mut this = Self {
-            threads: KVec::with_capacity(2 * cpus.len(), GFP_KERNEL)?,
-            _pairs: KVec::with_capacity(cpus.len(), GFP_KERNEL)?,
+            threads: KVec::with_capacity(2, GFP_KERNEL)?,
+            _pair: pair,
         };
-        for &cpu in cpus {
-            let pair = KBox::pin_init(
-                pin_init!(Pair {
-                    core: core.clone(),
-                    ops,
-                    handshake <- new_spinlock!(Handshake::default(), "bhlock_forced_handshake"),
-                    wake <- new_condvar!("bhlock_forced_wake"),
-                    inner_started: AtomicBool::new(false),
-                }),
-                GFP_KERNEL,
-            )?;
-            let data = ptr::from_ref::<Pair>(&pair).cast_mut().cast();
-            this._pairs.push(pair, GFP_KERNEL)?;
-            for (f, name, policy) in [
-                (
-                    inner_thread as kthread::ThreadFn,
-                    c"bhlock_forced_in",
-                    Policy::FifoAboveIrqThreads,
-                ),
-                (outer_thread, c"bhlock_forced_out", Policy::FifoLow),
-            ] {
-                // SAFETY: Both functions return once told to stop, and `this` keeps the pair
-                // (boxed, so it does not move) until its `threads` are stopped.
-                let thread = unsafe { KThread::start_with(f, data, name, Some(cpu), policy) }?;
-                this.threads.push(thread, GFP_KERNEL)?;
-            }
+        for (f, name, policy) in [
+            (
+                inner_thread as kthread::ThreadFn,
+                c"bhlock_forced_in",
+                Policy::FifoAboveIrqThreads,
+            ),
+            (outer_thread, c"bhlock_forced_out", Policy::FifoLow),
+        ] {
+            // SAFETY: Both functions return once told to stop, and `this` keeps the pair
+            // (boxed, so it does not move) until its `threads` are stopped.
+            let thread = unsafe { KThread::start_with(f, data, name, Some(cpu), policy) }?;
+            this.threads.push(thread, GFP_KERNEL)?;
         }
         Ok(this)
     }
@@ -228,7 +225,7 @@ impl ForcedPairs {
 ///
 /// `data` must point to a [`Pair`] that outlives the thread.
 unsafe extern "C" fn outer_thread(data: *mut c_void) -> c_int {
-    // SAFETY: `ForcedPairs` keeps the pair alive until this thread is stopped.
+    // SAFETY: `ForcedPair` keeps the pair alive until this thread is stopped.
     let pair = unsafe { &*data.cast::<Pair>().cast_const() };
     let pause = Delta::from_micros(i64::from(pair.core.params.interval_us));
     let mut round = 0u32;
@@ -245,7 +242,7 @@ unsafe extern "C" fn outer_thread(data: *mut c_void) -> c_int {
 ///
 /// `data` must point to a [`Pair`] that outlives the thread.
 unsafe extern "C" fn inner_thread(data: *mut c_void) -> c_int {
-    // SAFETY: `ForcedPairs` keeps the pair alive until this thread is stopped.
+    // SAFETY: `ForcedPair` keeps the pair alive until this thread is stopped.
     let pair = unsafe { &*data.cast::<Pair>().cast_const() };
     let mut round = 0u32;
     let let_in = |h: &mut Handshake| {

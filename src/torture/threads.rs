@@ -35,23 +35,19 @@ pub(crate) struct CacheUsers {
 }
 
 impl CacheUsers {
-    /// Starts `n` threads, bound round-robin to `cpus`, working as `ops` says.
+    /// Starts `n` threads, bound to `cpu`, working as `ops` says.
     pub(crate) fn start(
         core: &Arc<Core>,
         ops: &'static Ops,
         napi: &Arc<NapiConsumer>,
         n: u32,
-        cpus: &[CpuId],
+        cpu: CpuId,
     ) -> Result<Self> {
         let mut this = Self {
             threads: KVec::with_capacity(n as usize, GFP_KERNEL)?,
             _users: KVec::with_capacity(n as usize, GFP_KERNEL)?,
         };
-        if cpus.is_empty() {
-            return Ok(this);
-        }
-        for i in 0..n as usize {
-            let cpu = cpus[i % cpus.len()];
+        for _ in 0..n {
             let user = KBox::new(
                 User {
                     core: core.clone(),
