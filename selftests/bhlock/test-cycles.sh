@@ -75,7 +75,8 @@ for ((c = 1; c <= cycles; c++)); do
 	unload
 	left=$(bhlock_kthreads)
 	if [ -e "/sys/module/$mod" ] || [ -e "$debugfs" ] || [ -n "$left" ]; then
-		dirty+=" $c(left: module=$([ -e /sys/module/$mod ] && echo yes) threads=${left:-none})"
+		dirty+=" $c(left: module=$([ -e /sys/module/$mod ] && echo yes)"
+		dirty+=" debugfs=$([ -e "$debugfs" ] && echo yes) threads=${left:-none})"
 		unload
 	fi
 	done_cycles=$c
