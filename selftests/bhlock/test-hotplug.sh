@@ -58,6 +58,19 @@ all_contexts_advanced_on_cpu() {
 	done
 }
 
+# advanced_within SECONDS: polls the stats until every context on $cpu has counted more than
+# in $prev_counts, for at most SECONDS (a context whose CPU came back starts at once; the
+# bound is for a guest slowed down by its host).
+advanced_within() {
+	local i
+	for ((i = 0; i < $1 * 4; i++)); do
+		read_stats
+		all_contexts_advanced_on_cpu && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
 save_cpu_counts() {
 	prev_counts="$(cpu_did napi) $(cpu_did hardirq) $(cpu_did softtimer) $(cpu_did threads) $(cpu_did forced)"
 }
@@ -81,10 +94,8 @@ for ((i = 0; i < cycles; i++)); do
 done
 read_stats
 save_cpu_counts
-sleep 2
-read_stats
 advanced=0
-all_contexts_advanced_on_cpu || advanced=1
+advanced_within 20 || advanced=1
 echo stop >"$debugfs/control"
 read_stats
 [ "$refused" -eq 0 ] && [ "$advanced" -eq 0 ] &&
@@ -108,10 +119,8 @@ read_stats
 save_cpu_counts
 state=${stat[cpu$cpu.state]:-absent}
 set_cpu 1
-sleep 2
-read_stats
 advanced=0
-all_contexts_advanced_on_cpu || advanced=1
+advanced_within 20 || advanced=1
 echo stop >"$debugfs/control"
 [ "$prev_counts" = "0 0 0 0 0" ] && [ "$state" = absent ] && [ "$advanced" -eq 0 ] &&
 	[ "$(counter cpus_onlined)" -eq 1 ] && run_clean
