@@ -4,10 +4,12 @@
 //! and the judge of a finished case.
 //!
 //! Files, from the bottom up: `expect` (an expectation and the judge of the four signals),
-//! `splat` (the cases that are one action rather than a run), `selfcheck` (the load-time
-//! check, also the `bh_enabled` case's action), `table` (the table itself, as data).
+//! `splat` (the cases that are one action rather than a run), `lock_classes` (two instances of
+//! one resource that nest, with a shared or a per-instance lock class), `selfcheck` (the
+//! load-time check, also the `bh_enabled` case's action), `table` (the table itself, as data).
 
 pub(crate) mod expect;
+pub(crate) mod lock_classes;
 pub(crate) mod selfcheck;
 pub(crate) mod splat;
 pub(crate) mod table;

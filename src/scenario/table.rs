@@ -14,6 +14,7 @@ use kernel::{prelude::*, sync::Arc};
 
 use super::{
     expect::Expect,
+    lock_classes::{self, Classes},
     selfcheck,
     splat::{self, SplatLocks},
 };
@@ -66,7 +67,7 @@ const ALL: [Expect; 3] = [Expect::Clean; 3];
 
 /// The table. `scenario=N` and `scenario NAME` pick from it; `scenario all` runs every case
 /// that is not a splat.
-pub(crate) static SCENARIOS: [Scenario; 17] = [
+pub(crate) static SCENARIOS: [Scenario; 19] = [
     Scenario {
         name: "lifo_napi",
         splat: false,
@@ -278,6 +279,29 @@ pub(crate) static SCENARIOS: [Scenario; 17] = [
             seconds: 2,
         },
         expect: [IRQS_ON_IN_HARDIRQ; 3],
+    },
+    Scenario {
+        name: "recursive_class_per_instance",
+        splat: false,
+        contexts: "softirq (soft hrtimer for a NAPI poll), feeding another device",
+        locks: "2 nested-BH of one call site, a dynamic class each, nested",
+        how: How::Once(|_| lock_classes::poll_feeds_other_device(Classes::PerInstance)),
+        expect: ALL,
+    },
+    Scenario {
+        name: "recursive_class_shared",
+        splat: true,
+        contexts: "softirq (soft hrtimer for a NAPI poll), feeding another device",
+        locks: "2 nested-BH of one call site and class, nested",
+        how: How::Once(|_| lock_classes::poll_feeds_other_device(Classes::Shared)),
+        // The `gro_cells` report: two different locks, but one class taken twice.
+        expect: [Expect::Splat {
+            reports: &["WARNING: possible recursive locking detected"],
+            allowed: &[],
+            lockdep_off: true,
+            taint_w: false,
+            detects: false,
+        }; 3],
     },
 ];
 

@@ -158,8 +158,9 @@ impl<T> Slot<T> {
 /// # Invariants
 ///
 /// `slots` is a live per-CPU allocation of `Slot<T>` owned by this object; on every possible
-/// CPU its `lock` is initialised with this object's class and its `data` holds an initialised,
-/// pinned `T`. A slot's `owner` is the task whose guard for it exists (a softirq records the
+/// CPU its `lock` is initialised with this object's class (a static one, or `own_class`, which
+/// is unregistered only after `slots` is freed) and its `data` holds an initialised, pinned
+/// `T`. A slot's `owner` is the task whose guard for it exists (a softirq records the
 /// task it runs on), or null when no guard does. A forgotten guard (`core::mem::forget`) leaves
 /// its task recorded and, on PREEMPT_RT, the C lock held for good, as any leaked lock guard:
 /// later `lock()`s by that task return `None` and other tasks block. On !PREEMPT_RT another
@@ -167,6 +168,10 @@ impl<T> Slot<T> {
 /// dereferenced, so a task that has exited since does no harm.
 pub struct LocalLockNestedBh<T> {
     slots: NonNull<c_void>,
+    /// The class registered for this object alone by
+    /// [`new_with_dynamic_class`](Self::new_with_dynamic_class); a field, so that it is
+    /// dropped (unregistered) after `Drop` has freed the locks of its class.
+    own_class: Option<Pin<KBox<LockClassKey>>>,
     // Owns the `T`s (drop check), and is invariant in `T` as the kernel's `Lock<T>` is
     // (through its `UnsafeCell<T>`): `lock(&self)` hands out `&mut T`, so a covariant
     // `LocalLockNestedBh<&'static U>` could be used as a `LocalLockNestedBh<&'short U>` and
@@ -204,9 +209,66 @@ impl<T> LocalLockNestedBh<T> {
     /// a page does not build. Prefer [`new_local_lock_nested_bh!`], which supplies the name and
     /// a lock class.
     pub fn new<I>(
-        mut init: impl FnMut(CpuId) -> I,
+        init: impl FnMut(CpuId) -> I,
         name: &'static CStr,
         key: Pin<&'static LockClassKey>,
+    ) -> Result<Self>
+    where
+        I: PinInit<T, Error>,
+    {
+        // SAFETY: The key is static: it outlives the object.
+        unsafe { Self::new_with_key(init, name, key.get_ref()) }
+    }
+
+    /// As [`new`](Self::new), with a lockdep class of this object's own, registered at run time
+    /// and unregistered when the object is dropped.
+    ///
+    /// For objects created at one call site that nest: with the one class of that site, the
+    /// second lock taken while the first is held is "possible recursive locking" to lockdep,
+    /// as one device's poll feeding another device's `gro_cells` was, until each device got a
+    /// class of its own with `lockdep_set_class()` and a dynamic key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::bh::local_bh_disable;
+    /// use kernel::sync::local_lock_nested_bh::LocalLockNestedBh;
+    ///
+    /// fn device_cells() -> Result<LocalLockNestedBh<u32>> {
+    ///     LocalLockNestedBh::new_with_dynamic_class(|_cpu| Ok(0u32), c"cells")
+    /// }
+    /// let (rx, tx) = (device_cells()?, device_cells()?);
+    /// let bh = local_bh_disable()?;
+    /// let outer = rx.lock(&bh).ok_or(EBUSY)?;
+    /// let inner = tx.lock(&bh).ok_or(EBUSY)?;
+    /// assert_eq!(*outer + *inner, 0);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn new_with_dynamic_class<I>(
+        init: impl FnMut(CpuId) -> I,
+        name: &'static CStr,
+    ) -> Result<Self>
+    where
+        I: PinInit<T, Error>,
+    {
+        let key = KBox::pin_init(LockClassKey::new_dynamic(), GFP_KERNEL)?;
+        // SAFETY: The key is boxed (it does not move) and kept in the object, whose `Drop`
+        // frees the locks before the key is dropped; on error the locks are gone already.
+        let mut this = unsafe { Self::new_with_key(init, name, &key) }?;
+        this.own_class = Some(key);
+        Ok(this)
+    }
+
+    /// As [`new`](Self::new), with the class `key`.
+    ///
+    /// # Safety
+    ///
+    /// `key` must be registered (static, or dynamic and registered) and must stay in place
+    /// and registered until the result is dropped.
+    unsafe fn new_with_key<I>(
+        mut init: impl FnMut(CpuId) -> I,
+        name: &'static CStr,
+        key: &LockClassKey,
     ) -> Result<Self>
     where
         I: PinInit<T, Error>,
@@ -222,6 +284,7 @@ impl<T> LocalLockNestedBh<T> {
         let slots = NonNull::new(ptr).ok_or(ENOMEM)?;
         let this = core::mem::ManuallyDrop::new(Self {
             slots,
+            own_class: None,
             _data: PhantomData,
         });
 
@@ -229,7 +292,8 @@ impl<T> LocalLockNestedBh<T> {
         let mut result = Ok(());
         for cpu in possible_cpus() {
             let slot = this.slot(cpu);
-            // SAFETY: `slot` is this CPU's zeroed, unused slot; `name` and `key` are static.
+            // SAFETY: `slot` is this CPU's zeroed, unused slot; `name` is static and `key`
+            // outlives the lock, as the caller promises.
             unsafe {
                 bindings::local_lock_init_class(
                     Opaque::cast_into(&raw const (*slot).lock),

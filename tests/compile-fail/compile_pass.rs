@@ -58,6 +58,16 @@ fn pinned_data(lock: &LocalLockNestedBh<PhantomPinned>) -> Result {
     Ok(())
 }
 
+/// Instances of one call site with a lock class each, nested under one token.
+fn own_classes_nest() -> Result<u32> {
+    let cells = || LocalLockNestedBh::new_with_dynamic_class(|_cpu| Ok(1u32), c"cells");
+    let (a, b) = (cells()?, cells()?);
+    let bh = local_bh_disable()?;
+    let ga = a.lock(&bh).ok_or(EBUSY)?;
+    let gb = b.lock(&bh).ok_or(EBUSY)?;
+    Ok(*ga + *gb)
+}
+
 fn require_send<T: Send>() {}
 fn require_sync<T: Sync>() {}
 fn require_unpin<T: Unpin>() {}
@@ -78,4 +88,5 @@ pub fn uses() {
     let _ = in_softirq;
     let _ = guard_shortens_lifetime;
     let _ = pinned_data;
+    let _ = own_classes_nest;
 }
