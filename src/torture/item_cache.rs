@@ -17,12 +17,13 @@
 //! keep a value in a register across the preemption point and so hide the very race the
 //! control must show.
 
-/// Buffers per CPU; `napi_alloc_cache` holds 64 (`NAPI_SKB_CACHE_SIZE`).
+/// Buffers per CPU: half of what `napi_alloc_cache` holds in 7.3 (`NAPI_SKB_CACHE_SIZE`, 128).
 pub(crate) const CACHE_SIZE: usize = 64;
 
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 
-/// Buffers one [`ItemCache::round`] holds at once at most; the kernel's bulk size is 16.
+/// Buffers one [`ItemCache::round`] holds at once at most: half the kernel's bulk refill and
+/// flush size (`NAPI_SKB_CACHE_BULK` and `NAPI_SKB_CACHE_FREE`, 32 in 7.3).
 pub(crate) const MAX_ROUND: usize = 16;
 
 const HEAD_CANARY: u64 = 0xb41c_0c4c_4e5a_11fe;
