@@ -113,7 +113,7 @@ struct Bhlock {
 }
 
 impl kernel::Module for Bhlock {
-    fn init(module: &'static ThisModule) -> Result<Self> {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
         let params = Params::from_module()?;
         in_range("scenario", params.scenario, -1, SCENARIOS.len() as i64)?;
         pr_info!(
@@ -141,7 +141,7 @@ impl kernel::Module for Bhlock {
         if params.bench {
             bench::run(&params)?;
         }
-        let control = control::Control::publish(params, module)?;
+        let control = control::Control::publish(params)?;
         match params.scenario {
             0 => {}
             -1 => control.run_all_scenarios()?,

@@ -20,7 +20,6 @@ use kernel::{
     sync::{Mutex, MutexGuard},
     time::{delay::fsleep, Delta},
     uaccess::UserSliceReader,
-    ThisModule,
 };
 
 use crate::{
@@ -65,8 +64,8 @@ const USAGE: &str = "control: write `start`, `stop`, `scenario NAME` or `scenari
 
 impl Control {
     /// The debugfs directory `bhlock` with its files, owning the control state; an open file
-    /// keeps `module` loaded.
-    pub(crate) fn publish(params: Params, module: &'static ThisModule) -> Result<Files<Self>> {
+    /// keeps the module loaded.
+    pub(crate) fn publish(params: Params) -> Result<Files<Self>> {
         let control = KBox::pin_init(
             pin_init!(Self {
                 params,
@@ -78,7 +77,7 @@ impl Control {
             }),
             GFP_KERNEL,
         )?;
-        Files::new(c"bhlock", module, control)?
+        Files::new(c"bhlock", control)?
             .show(c"stats", Self::read_stats)?
             .store(c"control", Self::write_control)?
             .show(c"scenarios", |_, f| table::write_table(f))

@@ -278,6 +278,63 @@ mod kunit {
         assert!(!glob_contains("insmod* at ", banner));
     }
 
+    /// Opens `name` on a mount of debugfs of the test's own: a KUnit case runs in a kthread,
+    /// whose root need not be the one debugfs is mounted in.
+    fn open_debugfs_file(name: &CStr) -> Result<(*mut bindings::vfsmount, *mut bindings::file)> {
+        use kernel::error::from_err_ptr;
+
+        // SAFETY: A C string.
+        let fs = unsafe { bindings::get_fs_type(c"debugfs".as_char_ptr()) };
+        if fs.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `fs` is a registered filesystem type, whose reference is dropped after.
+        let mnt = from_err_ptr(unsafe { bindings::kern_mount(fs) });
+        // SAFETY: `get_fs_type` took a reference to the module of `fs` (none: built in), which
+        // `put_filesystem()`, not exported, would drop this way.
+        unsafe { bindings::module_put((*fs).owner) };
+        let mnt = mnt?;
+        let root = bindings::path {
+            mnt,
+            // SAFETY: `mnt` is a live mount.
+            dentry: unsafe { (*mnt).mnt_root },
+        };
+        // SAFETY: `root` is a live path and `name` a C string.
+        match from_err_ptr(unsafe {
+            bindings::file_open_root(&root, name.as_char_ptr(), bindings::O_RDONLY as i32, 0)
+        }) {
+            Ok(file) => Ok((mnt, file)),
+            Err(e) => {
+                // SAFETY: Mounted above, unused.
+                unsafe { bindings::kern_unmount(mnt) };
+                Err(e)
+            }
+        }
+    }
+
+    /// A debugfs file closed after its `Files` is gone: debugfs's proxy then calls `release`
+    /// through the operations with nothing to stop the removal, and the static operations must
+    /// still count the close.
+    #[test]
+    fn debugfs_file_closed_after_its_files_are_dropped() -> Result {
+        use crate::services::debugfs::{open_files, Files};
+
+        let files = Files::new(c"bhlock_kunit", KBox::pin(AtomicUsize::new(7), GFP_KERNEL)?)?
+            .show(c"n", |n, f| writeln!(f, "{}", n.load(Ordering::Relaxed)))?;
+        let before = open_files();
+        let (mnt, file) = open_debugfs_file(c"bhlock_kunit/n")?;
+        let opened = open_files();
+        drop(files);
+        // SAFETY: `file` was opened above and this is its one reference; `__fput_sync()`
+        // releases it now (a kthread's `fput()` would defer it). Then its mount goes.
+        unsafe {
+            bindings::__fput_sync(file);
+            bindings::kern_unmount(mnt);
+        }
+        assert_eq!((opened, open_files()), (before + 1, before));
+        Ok(())
+    }
+
     #[test]
     fn every_report_banner_is_one() {
         use crate::services::kmsg::report_banners;

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Compile-fail case: the control of the harness's CPU hotplug types. A follower that is
-//! `Send + Sync + 'static` builds into a `CpuWatch` that may be shared and moved to the task
-//! that drops it, as `torture::run` does; the failures of the `cpu_watch_*` and `cpus_held_*`
-//! cases prove nothing without it.
+//! Compile-fail case: the control of the harness's CPU hotplug and debugfs types. A follower
+//! that is `Send + Sync + 'static` builds into a `CpuWatch` that may be shared and moved to the
+//! task that drops it, as `torture::run` does, and `'static` data is served by debugfs `Files`;
+//! the failures of the `cpu_watch_*`, `cpus_held_*` and `debugfs_*` cases prove nothing
+//! without it.
 //!
 //! expect: none
 
 #[path = "../../src/services/cpu_hotplug.rs"]
 mod cpu_hotplug;
+#[path = "../../src/services/debugfs.rs"]
+mod debugfs;
 
 include!("layer.inc");
 
@@ -46,9 +49,16 @@ fn held_in_one_task(watch: &CpuWatch<Counter>) -> u32 {
     onlined
 }
 
+/// A counter served by a debugfs file.
+fn publish() -> Result<debugfs::Files<AtomicU32>> {
+    debugfs::Files::new(c"case", KBox::pin(AtomicU32::new(0), GFP_KERNEL)?)?
+        .show(c"n", |n, f| writeln!(f, "{}", n.load(Ordering::Relaxed)))
+}
+
 pub fn uses() {
     require_send::<CpuWatch<Counter>>();
     require_sync::<CpuWatch<Counter>>();
     let _ = watch_and_read;
     let _ = held_in_one_task;
+    let _ = publish;
 }
