@@ -72,7 +72,10 @@ pub(crate) struct CpusHeld(NotThreadSafe);
 impl CpusHeld {
     /// Takes the lock (may sleep).
     pub(crate) fn new() -> Self {
-        // SAFETY: Process context; released by `drop`, in this task as `Self` is not `Send`.
+        // `cpus_read_lock()` may sleep: say so in any context, not only when it does.
+        kernel::task::might_sleep();
+        // SAFETY: `cpus_read_lock()` has no precondition but sleeping; it is released by
+        // `drop`, in this task as `Self` is not `Send`.
         unsafe { bhlock_cpus_read_lock() };
         Self(NotThreadSafe)
     }

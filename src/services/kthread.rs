@@ -33,12 +33,13 @@ pub(crate) enum Policy {
     FifoAboveIrqThreads,
 }
 
-/// A running kernel thread, stopped with `kthread_stop()` when dropped.
+/// A running kernel thread, stopped with `kthread_stop_put()` when dropped.
 ///
 /// # Invariants
 ///
-/// `task` is a kthread created by this object and not stopped yet; its function returns only
-/// once `kthread_should_stop()` is true, so the task lives until `drop` stops it.
+/// `task` is a kthread created by this object and not stopped yet, and this object holds a
+/// reference to it: the task struct stays valid until `drop` stops it, even if its function
+/// has returned on its own.
 pub(crate) struct KThread {
     task: NonNull<bindings::task_struct>,
 }
@@ -53,9 +54,8 @@ impl KThread {
     ///
     /// # Safety
     ///
-    /// `f` must return only once `kthread_should_stop()` is true, and `data` must stay valid
-    /// for `f` until the returned object is dropped (the thread may also never run `f`, if it
-    /// is stopped before it starts).
+    /// `data` must stay valid for `f` until the returned object is dropped (the thread may
+    /// also never run `f`, if it is stopped before it starts).
     pub(crate) unsafe fn start(
         f: ThreadFn,
         data: *mut c_void,
@@ -91,6 +91,9 @@ impl KThread {
             )
         })?;
         let task = NonNull::new(task).ok_or(ENOMEM)?;
+        // SAFETY: `task` is a live task that has not run yet; the reference is dropped by
+        // `kthread_stop_put()` in `drop`.
+        unsafe { bindings::get_task_struct(task.as_ptr()) };
         if let Some(cpu) = cpu {
             // SAFETY: `task` is a new kthread that has not run yet.
             unsafe { bindings::kthread_bind(task.as_ptr(), cpu.as_u32()) };
@@ -106,16 +109,17 @@ impl KThread {
         }
         // SAFETY: `task` is a new kthread, waiting to be woken.
         unsafe { bindings::wake_up_process(task.as_ptr()) };
-        // INVARIANT: Created above; the caller's `f` runs until told to stop.
+        // INVARIANT: Created above, with a reference taken.
         Ok(Self { task })
     }
 }
 
 impl Drop for KThread {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the thread has not exited on its own, and it is
-        // stopped only here.
-        unsafe { bindings::kthread_stop(self.task.as_ptr()) };
+        // SAFETY: By the type invariant the task struct is valid (this object's reference,
+        // dropped here) and the thread is stopped only here; `kthread_stop()` also handles a
+        // thread whose function has returned.
+        unsafe { bindings::kthread_stop_put(self.task.as_ptr()) };
     }
 }
 

@@ -12,15 +12,20 @@ use kernel::{
     ffi::c_void,
     prelude::*,
     time::{
-        hrtimer::{HrTimerMode, HrTimerPointer},
-        Delta,
+        hrtimer::{
+            HrTimerMode, HrTimerPointer, RelativePinnedHardMode, RelativePinnedMode,
+            RelativePinnedSoftMode,
+        },
+        ClockSource, Delta,
     },
 };
 
 /// Runs `f` on `cpu`, from an IPI (interrupts disabled), and waits for it.
 ///
-/// `f` runs in the hard-irq of whatever task `cpu` was running, so it must be [`Send`]: a BH
-/// token or a guard moved into it would be released in that other task.
+/// `f` runs in the hard-irq of whatever task `cpu` was running (or, if `cpu` is this CPU, in
+/// this task with interrupts off), so it must be [`Send`]: a BH token or a guard moved into it
+/// would be released in that other task. Process context with interrupts on only, as for
+/// `smp_call_function_single()`.
 pub(crate) fn run_on_cpu<F: FnOnce() + Send>(cpu: CpuId, f: F) -> Result {
     /// # Safety
     ///
@@ -44,10 +49,18 @@ pub(crate) fn run_on_cpu<F: FnOnce() + Send>(cpu: CpuId, f: F) -> Result {
     })
 }
 
+/// The hrtimer modes that keep a timer on the CPU that starts it, relative to now. Any other
+/// may be moved to a busier CPU when started (`get_nohz_timer_target()`).
+pub(crate) trait RelativePinned: HrTimerMode<Expires = Delta> {}
+
+impl<C: ClockSource> RelativePinned for RelativePinnedMode<C> {}
+impl<C: ClockSource> RelativePinned for RelativePinnedSoftMode<C> {}
+impl<C: ClockSource> RelativePinned for RelativePinnedHardMode<C> {}
+
 /// Starts `timer` on `cpu`, pinned there: a pinned hrtimer stays on the CPU that started it.
 pub(crate) fn start_pinned<T>(cpu: CpuId, timer: T, expires: Delta) -> Result<T::TimerHandle>
 where
-    T: HrTimerPointer<TimerMode: HrTimerMode<Expires = Delta>> + Send,
+    T: HrTimerPointer<TimerMode: RelativePinned> + Send,
     T::TimerHandle: Send,
 {
     let mut handle = None;

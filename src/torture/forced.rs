@@ -210,8 +210,8 @@ impl ForcedPair {
             ),
             (outer_thread, c"bhlock_forced_out", Policy::FifoLow),
         ] {
-            // SAFETY: Both functions return once told to stop, and `this` keeps the pair
-            // (boxed, so it does not move) until its `threads` are stopped.
+            // SAFETY: `this` keeps the pair (boxed, so it does not move) until its `threads`
+            // are stopped.
             let thread = unsafe { KThread::start_with(f, data, name, Some(cpu), policy) }?;
             this.threads.push(thread, GFP_KERNEL)?;
         }

@@ -110,8 +110,8 @@ impl Run {
             }),
             GFP_KERNEL,
         )?;
-        // SAFETY: `controller` returns only once told to stop, and `Run` keeps `state` alive
-        // until its `_controller` field has stopped the thread.
+        // SAFETY: `Run` keeps `state` alive until its `_controller` field has stopped the
+        // thread.
         let controller = unsafe {
             KThread::start(
                 controller,

@@ -59,8 +59,8 @@ impl CacheUsers {
             )?;
             let data = ptr::from_ref::<User>(&user).cast_mut().cast();
             this._users.push(user, GFP_KERNEL)?;
-            // SAFETY: `user_thread` returns once told to stop, and `this` keeps the `User` (in
-            // a box, which does not move) until its `threads` are stopped.
+            // SAFETY: `this` keeps the `User` (in a box, which does not move) until its
+            // `threads` are stopped.
             let thread =
                 unsafe { KThread::start(user_thread, data, c"bhlock_cache_user", Some(cpu)) }?;
             this.threads.push(thread, GFP_KERNEL)?;
