@@ -158,7 +158,9 @@ impl Drop for Registration {
 /// online while it lives; dropping the watch calls [`CpuFollower::offline`] and
 /// [`CpuFollower::gone`] for every CPU online then.
 ///
-/// Covariant in `T`, which is sound as it hands out only `&T`.
+/// Covariant in `T`, which is sound as it hands out only `&T`. Each watch takes one dynamic
+/// hotplug state of each kind, of which the kernel has few (20 `CPUHP_BP_PREPARE_DYN` ones,
+/// shared with all of it; past them setup WARNs and fails): bhlock has one watch, a run's.
 pub(crate) struct CpuWatch<T: CpuFollower> {
     // Declared first: removed first, in the reverse order of their creation, and both before
     // the instance they point into.
