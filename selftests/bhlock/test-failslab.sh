@@ -3,14 +3,15 @@
 # Allocation failures at load. With the kernel's fault injection the load is failed at each of
 # bhlock's own allocations in turn, first the slab ones (failslab), then the page ones
 # (fail_page_alloc: large kmalloc()s, new slabs and per-CPU chunk pages asked for on bhlock's
-# behalf; the load makes none today, the walk is there for the day it does, and a control
-# shows that fail_page_alloc does fail page allocations of a task): /proc/self/fail-nth fails the Nth allocation of the loading task, and the
-# attribute's stack-trace filter counts only those whose call chain runs through module text
-# (bhlock is the only module here); the other attribute's range is emptied meanwhile, so that
-# fail-nth does not count its sites. Every such load must fail with an error and leave nothing
-# behind (module, debugfs, threads, a report), the kernel's health unchanged. A walk ends at
-# the first N past the last allocation, where the load succeeds without a failure injected
-# (one that succeeds despite one is listed as tolerated, and the walk goes on).
+# behalf; the load makes none today, the walk is there for the day it does, and a control shows
+# that fail_page_alloc does fail page allocations of a task). /proc/self/fail-nth fails the Nth
+# allocation of the loading task, and the attribute's stack-trace filter counts only those whose
+# call chain runs through module text (bhlock is the only module here); the other attribute's
+# range is emptied meanwhile, so that fail-nth does not count its sites. Every such load must
+# fail with an error and leave nothing behind (module, debugfs, threads, a report), the kernel's
+# health unchanged. A walk ends at the first N past the last allocation, where the load succeeds
+# without a failure injected (one that succeeds despite one is listed as tolerated, and the walk
+# goes on).
 #
 # Linux 7.3 has no fault injection for per-CPU allocations themselves (no fail_percpu); the
 # pages of a new per-CPU chunk are covered by fail_page_alloc.
@@ -55,6 +56,15 @@ failing_load() {
 	bash -c 'echo "$0" >/proc/self/fail-nth && exec "$@"' "$1" "${cmd[@]}" $args 2>/dev/null
 }
 
+# arm ATTR / fired ATTR: fault attribute ATTR counts its injections down from `times`.
+arm() {
+	echo 2 >"$faults/$1/times"
+}
+
+fired() {
+	[ "$(cat "$faults/$1/times")" != 2 ]
+}
+
 # walk ATTR KIND MUST_FIND WHY: fails the load at each counted allocation of KIND (slab, page)
 # in turn, through ATTR, and reports it as failslab.KIND_*; MUST_FIND: whether finding no site
 # is a failure; WHY says which allocations the load tolerates failing.
@@ -64,15 +74,14 @@ walk() {
 	save_health
 	for ((n = 1; n <= 1000; n++)); do
 		set_marker
-		# The attribute counts its injections down from `times`: fired when it moved.
-		echo 2 >"$faults/$attr/times"
+		arm "$attr"
 		if failing_load "$n"; then
 			unload
-			[ "$(cat "$faults/$attr/times")" != 2 ] || { sites=$((n - 1)); break; }
+			fired "$attr" || { sites=$((n - 1)); break; }
 			tolerated+=" $n"
 			continue
 		fi
-		if [ "$(cat "$faults/$attr/times")" = 2 ]; then
+		if ! fired "$attr"; then
 			# Something earlier broke the load itself: the rest of the walk would say nothing.
 			dirty+=" $n(failed with no fault injected: the walk stops)"
 			sites=$((n - 1))
@@ -111,11 +120,11 @@ walk failslab slab yes "kmemleak's own metadata, which falls back to its pool"
 # (any caller), fail-nth makes fail_page_alloc fail the first one of an exec.
 only fail_page_alloc 0
 set_marker
-echo 2 >$faults/fail_page_alloc/times
+arm fail_page_alloc
 bash -c 'echo 1 >/proc/self/fail-nth && exec true' 2>/dev/null
-[ "$(cat $faults/fail_page_alloc/times)" != 2 ] && [ -z "$(report_banners)" ]
-check failslab.page_injection_fires $? "fail_page_alloc times: $(cat $faults/fail_page_alloc/times)" \
-	"$(report_banners)"
+fired fail_page_alloc && [ -z "$(report_banners)" ]
+check failslab.page_injection_fires $? \
+	"fail_page_alloc times: $(cat $faults/fail_page_alloc/times)" "$(report_banners)"
 walk fail_page_alloc page no "none expected"
 only none
 load && unload && health_unchanged
