@@ -17,7 +17,7 @@
 #                         Linux 7.3 into results/upstream/, checkpatch and rustfmt it, build it
 #                         into a copy of the nort kernel and run its examples as KUnit doctests
 #                         in a boot (part of check, as upstream.*)
-#   make kernels          build (or find cached) all three test kernels
+#   make kernels          build (or find cached) every test kernel
 #   make cache-key        print the cache key of each test kernel (BHLOCK_KERNELS_ONLY picks),
 #                         one per line: the name of its directory in $(BHLOCK_CACHE)/kernels
 #   make setup            install the toolchain pieces that are missing
@@ -58,11 +58,14 @@ repeat:
 upstream:
 	@scripts/setup.sh && scripts/upstream.sh
 
+# Every kernel `make check` boots: the matrix and the probe's must-fail kernel (scripts/lib.sh).
+ALL_KERNELS = $(shell bash -c '. scripts/lib.sh && echo $${BHLOCK_KERNELS[*]} $${BHLOCK_PROBE_KERNELS[*]}')
+
 kernels:
-	@scripts/setup.sh && for k in nort rt rt-bhlock; do scripts/build-kernel.sh $$k || exit; done
+	@scripts/setup.sh && for k in $(ALL_KERNELS); do scripts/build-kernel.sh $$k || exit; done
 
 cache-key:
-	@for k in $${BHLOCK_KERNELS_ONLY:-nort rt rt-bhlock}; do scripts/build-kernel.sh --key $$k || exit; done
+	@for k in $${BHLOCK_KERNELS_ONLY:-$(ALL_KERNELS)}; do scripts/build-kernel.sh --key $$k || exit; done
 
 setup:
 	@scripts/setup.sh

@@ -11,6 +11,12 @@
 # configs/NAME.config. After olddefconfig every fragment line is checked against the final
 # .config: a dependency that silently dropped an option would otherwise give a kernel that
 # tests something else.
+#
+# A kernel with a configs/NAME.patch (rt-nolock) is built from a patched source: the patch is
+# applied to copies of the files it touches, kept beside the build as DIR.src, and those are
+# bind-mounted over the shared source's in a private mount namespace for the build only.
+# The source path stays the same, so a build that starts from a copy of another (its seed)
+# stays incremental.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,7 +40,8 @@ kernel_dir() {
 	local key files
 	mapfile -t files < <(kernel_frags "$1")
 	key=$( { echo "$kver" "${kmake_args[@]}"; cat "${files[@]}"; "$RUSTC" --version; \
-		"$BINDGEN" --version; } |
+		"$BINDGEN" --version; [ ! -f "$BHLOCK_ROOT/configs/$1.patch" ] ||
+		cat "$BHLOCK_ROOT/configs/$1.patch"; } |
 		sha256sum | cut -c1-12)
 	echo "$BHLOCK_CACHE/kernels/$1-$kver-$key"
 }
@@ -92,11 +99,34 @@ else
 	log "kernel $name: building $kver in $out (about 15 minutes on 2 cores)"
 	mkdir -p "$out"
 fi
-make -s -C "$ksrc" O="$out" "${kmake_args[@]}" tinyconfig >&2
+# kmake ARGS...: make in the kernel source for this build, patched if the kernel has a patch.
+kmake() { make -C "$ksrc" O="$out" "${kmake_args[@]}" "$@"; }
+patch_file=$BHLOCK_ROOT/configs/$name.patch
+if [ -f "$patch_file" ]; then
+	src=$out.src
+	rm -rf "$src"
+	mapfile -t patched < <(sed -n 's|^+++ b/||p' "$patch_file")
+	for f in "${patched[@]}"; do
+		mkdir -p "$src/$(dirname "$f")"
+		cp "$ksrc/$f" "$src/$f"
+	done
+	patch -s -p1 -d "$src" <"$patch_file" || die "kernel $name: configs/$name.patch does not apply"
+	# Root may mount in a new mount namespace; anybody else needs a user namespace for it.
+	ns=(unshare -m)
+	[ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
+	kmake() {
+		# shellcheck disable=SC2016 # the inner shell expands its own arguments
+		"${ns[@]}" bash -c 'src=$1 ksrc=$2; shift 2
+			while [ "$1" != -- ]; do mount --bind "$src/$1" "$ksrc/$1" || exit 1; shift; done
+			shift; exec make -C "$ksrc" "$@"' sh "$src" "$ksrc" "${patched[@]}" -- \
+			O="$out" "${kmake_args[@]}" "$@"
+	}
+fi
+kmake -s tinyconfig >&2
 "$ksrc/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
-make -s -C "$ksrc" O="$out" "${kmake_args[@]}" olddefconfig >&2
+kmake -s olddefconfig >&2
 check_config "$out/.config"
-make -C "$ksrc" O="$out" "${kmake_args[@]}" -j"$(($(nproc) + 1))" >"$out/build.log" 2>&1 ||
+kmake -j"$(($(nproc) + 1))" >"$out/build.log" 2>&1 ||
 	{ tail -n 40 "$out/build.log" >&2; die "kernel $name: build failed, see $out/build.log"; }
 touch "$out/.bhlock-built"
 log "kernel $name: built in $((SECONDS - start)) s"

@@ -40,9 +40,13 @@ kmake_args=(LLVM="$LLVM" RUSTC="$RUSTC" BINDGEN="$BINDGEN")
 # The kernels of the test matrix, in the order `make check` runs them.
 BHLOCK_KERNELS=(nort rt rt-bhlock)
 
+# The kernels `make check` boots only for the kernel-resource probe (the table's `kernel`
+# cases), after the matrix: rt-nolock, whose napi_alloc_cache has no lock, must fail them.
+BHLOCK_PROBE_KERNELS=(rt-nolock)
+
 # The built kernel each one may start from, if it is cached (build-kernel.sh): rt-bhlock is
-# rt plus one option.
-declare -A BHLOCK_KERNEL_SEED=([rt-bhlock]=rt)
+# rt plus one option, rt-nolock rt plus a patch.
+declare -A BHLOCK_KERNEL_SEED=([rt-bhlock]=rt [rt-nolock]=rt)
 
 # The kernels built without configs/lockdep.config: perf, which only `make bench` builds and
 # boots, so that the benchmark figures exist without lockdep's cost as well as with it.
