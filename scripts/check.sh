@@ -7,7 +7,9 @@
 # build it (or take it from the cache), build bhlock.ko against it with no warnings, then boot
 # it under virtme-ng: once for the kselftest scripts of selftests/bhlock (everything expected
 # clean, as kselftest's run_tests would run it), then once for each expected-splat case of the
-# module's scenario table (lockdep and WARN_ON_ONCE() report only once). Every result is a KTAP
+# module's scenario table (lockdep and WARN_ON_ONCE() report only once). Then the probe's
+# must-fail kernel (rt-nolock): built from a copy of rt, booted once for test-kernel.sh alone,
+# whose cases must catch the corruption there. Every result is a KTAP
 # line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and the build logs go
 # to $BHLOCK_RESULTS/<kernel>/. Then a table of where the time went (also
 # $BHLOCK_RESULTS/timings.txt): setup, each kernel build or cache hit, module build,
@@ -21,7 +23,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ktap-tree.sh"
 
-read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]}}"
+read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]} ${BHLOCK_PROBE_KERNELS[*]}}"
 rm -rf "$BHLOCK_RESULTS"
 mkdir -p "$BHLOCK_RESULTS"
 all_ktap=$BHLOCK_RESULTS/ktap.txt
@@ -118,6 +120,12 @@ for k in "${kernels[@]}"; do
 	fi
 	record ok "build.module.$k"
 	timing "module $k" "$(since "$t")"
+	if [[ " ${BHLOCK_PROBE_KERNELS[*]} " == *" $k "* ]]; then
+		boot "$k" kernel test-kernel.sh
+		tree_diag "kernel $k: $((SECONDS - t0)) s"
+		tree_end
+		continue
+	fi
 	t=$EPOCHREALTIME
 	tree_begin "compile_fail.$k"
 	"$BHLOCK_ROOT/scripts/compile-fail.sh" "$kdir" "$k" "$out/compile-fail" >"$out/compile-fail.ktap"

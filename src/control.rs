@@ -26,7 +26,7 @@ use crate::{
     scenario::{
         expect::Signals,
         splat::SplatLocks,
-        table::{self, How, Scenario, KERNEL, KERNELS, SCENARIOS},
+        table::{self, Class, How, Scenario, KERNEL, KERNELS, SCENARIOS},
     },
     services::{
         debugfs::Files,
@@ -127,7 +127,7 @@ impl Control {
     /// Runs every case of the table that is not a splat, in table order.
     pub(crate) fn run_all_scenarios(&self) -> Result {
         let _busy = self.claim("scenario all")?;
-        for s in SCENARIOS.iter().filter(|s| !s.splat) {
+        for s in SCENARIOS.iter().filter(|s| s.class != Class::Splat) {
             self.judge_scenario(s)?;
         }
         Ok(())

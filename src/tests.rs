@@ -17,7 +17,11 @@ mod kunit {
             bindings,
             local_lock_nested_bh::{this_cpu, LocalLockNestedBh},
         },
-        torture::item_cache::{CacheFault, ItemCache, MAX_ROUND},
+        torture::{
+            item_cache::{CacheFault, ItemCache, MAX_ROUND},
+            kernel_buffers::{Kind, NapiDevice},
+            stats::Violation,
+        },
     };
     use core::sync::atomic::{AtomicUsize, Ordering};
     use kernel::{
@@ -234,11 +238,40 @@ mod kunit {
         Ok(())
     }
 
+    /// The kernel-resource probe's buffer check sees a changed data byte and a changed
+    /// control-buffer tag, in an skb and in a fragment of the kernel's `napi_alloc_cache`.
+    #[test]
+    fn kernel_buffer_check_catches_each_fault() -> Result {
+        let cache = NapiDevice::new()?;
+        let bh = local_bh_disable()?;
+        for kind in [Kind::NetdevSkb, Kind::Frag] {
+            let mut buffer = cache.alloc(kind, 1500).ok_or(ENOMEM)?;
+            buffer.mark(0x6b6c_0001);
+            assert!(buffer.check().is_ok());
+            // SAFETY: The buffer is ours and has 1500 bytes.
+            unsafe { *buffer.data.add(700) ^= 1 };
+            assert!(buffer.check() == Err(Violation::KernelBufferDataChanged));
+            // SAFETY: As above: the byte back.
+            unsafe { *buffer.data.add(700) ^= 1 };
+            if let Some(tag) = buffer.cb_tag() {
+                // SAFETY: The buffer is our skb.
+                unsafe { *tag ^= 1 };
+                assert!(buffer.check() == Err(Violation::KernelBufferHandedTwice));
+                // SAFETY: As above: the tag back.
+                unsafe { *tag ^= 1 };
+            }
+            assert!(buffer.check().is_ok());
+            buffer.free();
+        }
+        drop(bh);
+        Ok(())
+    }
+
     #[test]
     fn scenario_table_is_consistent() {
         use crate::scenario::{
             expect::{Expect, MAX_REPORTS},
-            table::SCENARIOS,
+            table::{Class, SCENARIOS},
         };
         for (i, s) in SCENARIOS.iter().enumerate() {
             // Names are what `scenario NAME` and the selftests select by.
@@ -248,11 +281,11 @@ mod kunit {
                     // A splat case that expects no report could never fail as "unexpected
                     // success"; a clean case that expects one belongs with the splats.
                     Expect::Splat { reports, .. } => {
-                        assert!(s.splat && !reports.is_empty());
+                        assert!(s.class == Class::Splat && !reports.is_empty());
                         // The judge tracks this many required reports.
                         assert!(reports.len() <= MAX_REPORTS);
                     }
-                    Expect::Clean | Expect::Caught => assert!(!s.splat),
+                    Expect::Clean | Expect::Caught => assert!(s.class != Class::Splat),
                 }
             }
         }

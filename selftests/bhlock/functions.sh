@@ -182,7 +182,7 @@ scenario_table() {
 	grep -v '^#' "$debugfs/scenarios"
 }
 
-# scenario_names CLASS: the names of the table's cases of CLASS (scenario or splat), as
+# scenario_names CLASS: the names of the table's cases of CLASS (scenario, splat or kernel), as
 # SCENARIOS (space-separated names, default all) selects them.
 scenario_names() {
 	local name class _

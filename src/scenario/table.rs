@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The scenario table: lockdep release-path cases, each with the contexts and locks it uses
-//! and its expected outcome on each kernel of the matrix (`nort`, `rt`, `rt-bhlock`). It is the
-//! single source of what a case expects: the module judges each case by it
+//! The scenario table: lockdep release-path cases and probes of the kernel's own per-CPU
+//! resources, each with the contexts and locks it uses and its expected outcome on each
+//! kernel of the matrix (`nort`, `rt`, `rt-bhlock`, and `rt-nolock`, the probe's must-fail
+//! kernel). It is the single source of what a case expects: the module judges each case by it
 //! ([`Expect::judge`]), and the shell reads it from `/sys/kernel/debug/bhlock/scenarios`.
 //!
 //! A `scenario` case is expected clean (or, for `busted`, caught by the module's own checks);
 //! a `splat` case must make the kernel print particular reports, and needs a boot of its own
-//! because lockdep turns itself off after its first report.
+//! because lockdep turns itself off after its first report; a `kernel` case works on a
+//! resource of the kernel, and is caught on the kernel that lacks its lock.
 
 use core::fmt;
 use kernel::{prelude::*, sync::Arc};
@@ -23,7 +25,7 @@ use crate::{
     torture::{
         ops,
         plan::Plan,
-        stats::Context::{HardIrq, Napi, SoftTimer, Threads},
+        stats::Context::{Forced, HardIrq, Napi, SoftTimer, Threads},
         stats::CONTEXTS,
     },
 };
@@ -36,24 +38,49 @@ pub(crate) enum How {
     Once(fn(&Arc<SplatLocks>) -> Result<bool>),
 }
 
+/// The family of a case, the first part of its KTAP name `<class>.<name>.<kernel>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// bhlock's own locks and contexts, expected clean (or caught by the module).
+    Scenario,
+    /// An expected-splat case: it needs a boot of its own.
+    Splat,
+    /// A probe of a per-CPU resource of the kernel itself.
+    Kernel,
+}
+
+impl Class {
+    /// The name in KTAP lines and in the table.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Scenario => "scenario",
+            Self::Splat => "splat",
+            Self::Kernel => "kernel",
+        }
+    }
+}
+
 /// One case of the table.
 pub(crate) struct Scenario {
-    /// The name in `scenario.<name>.<kernel>` or `splat.<name>.<kernel>`.
+    /// The name in `<class>.<name>.<kernel>`.
     pub(crate) name: &'static str,
-    /// Whether it is an expected-splat case.
-    pub(crate) splat: bool,
+    pub(crate) class: Class,
     /// The contexts involved, for the table.
     pub(crate) contexts: &'static str,
     /// The locks involved, for the table.
     pub(crate) locks: &'static str,
     pub(crate) how: How,
-    /// On `nort`, `rt` and `rt-bhlock`, in that order.
-    pub(crate) expect: [Expect; 3],
+    /// On `nort`, `rt`, `rt-bhlock` and `rt-nolock`, in that order.
+    pub(crate) expect: [Expect; 4],
 }
 
 /// This kernel's column of [`Scenario::expect`].
 pub(crate) const KERNEL: usize = if !cfg!(CONFIG_PREEMPT_RT) {
     0
+} else if cfg!(CONFIG_BHLOCK_NAPI_ALLOC_CACHE_UNLOCKED) {
+    // The must-fail kernel of the kernel-resource probe (configs/rt-nolock.patch), which
+    // says what it is in a Kconfig symbol of its own.
+    3
 } else if cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK) {
     2
 } else {
@@ -61,16 +88,16 @@ pub(crate) const KERNEL: usize = if !cfg!(CONFIG_PREEMPT_RT) {
 };
 
 /// The names of the columns.
-pub(crate) const KERNELS: [&str; 3] = ["nort", "rt", "rt-bhlock"];
+pub(crate) const KERNELS: [&str; 4] = ["nort", "rt", "rt-bhlock", "rt-nolock"];
 
-const ALL: [Expect; 3] = [Expect::Clean; 3];
+const ALL: [Expect; 4] = [Expect::Clean; 4];
 
 /// The table. `scenario=N` and `scenario NAME` pick from it; `scenario all` runs every case
 /// that is not a splat.
-pub(crate) static SCENARIOS: [Scenario; 19] = [
+pub(crate) static SCENARIOS: [Scenario; 20] = [
     Scenario {
         name: "lifo_napi",
-        splat: false,
+        class: Class::Scenario,
         contexts: "NAPI poll (NET_RX softirq), scheduled from hard-irq",
         locks: "2 nested-BH, LIFO",
         how: How::Run {
@@ -81,7 +108,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "lifo_soft_timer",
-        splat: false,
+        class: Class::Scenario,
         contexts: "soft hrtimer (HRTIMER_SOFTIRQ)",
         locks: "2 nested-BH, LIFO",
         how: How::Run {
@@ -92,7 +119,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "lifo_process",
-        splat: false,
+        class: Class::Scenario,
         contexts: "kthreads under local_bh_disable()",
         locks: "2 nested-BH, LIFO",
         how: How::Run {
@@ -103,7 +130,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "non_lifo",
-        splat: false,
+        class: Class::Scenario,
         contexts: "NAPI poll, soft hrtimer, kthreads",
         locks: "nested-BH, spinlock_t, raw_spinlock_t; released first-in first-out",
         how: How::Run {
@@ -114,7 +141,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "hardirq_release",
-        splat: false,
+        class: Class::Scenario,
         contexts: "HARD hrtimer (hard-irq), IRQ-window detector",
         locks: "raw_spinlock_t, lockdep_map; interrupts checked after each release",
         how: How::Run {
@@ -125,7 +152,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "in_spin_lock_bh",
-        splat: false,
+        class: Class::Scenario,
         contexts: "kthreads",
         locks: "nested-BH inside spin_lock_bh()",
         how: How::Run {
@@ -136,7 +163,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "bh_depth2",
-        splat: false,
+        class: Class::Scenario,
         contexts: "kthreads",
         locks: "nested-BH at local_bh_disable() depth 2, then 1",
         how: How::Run {
@@ -147,7 +174,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "early_return",
-        splat: false,
+        class: Class::Scenario,
         contexts: "NAPI poll, soft hrtimer, kthreads",
         locks: "2 nested-BH held across a `?` return",
         how: How::Run {
@@ -158,7 +185,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "rt_waiter",
-        splat: false,
+        class: Class::Scenario,
         contexts: "BH-disabled kthread holding, FIFO NAPI thread of the same CPU waiting",
         locks: "nested-BH with a waiter (rt_mutex unlock, PI); a waiter required on rt, impossible elsewhere",
         how: How::Run {
@@ -169,18 +196,18 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "busted",
-        splat: false,
+        class: Class::Scenario,
         contexts: "all, without the nested-BH lock; forced pairs put a BH section inside another every round",
         locks: "none (the race the lock prevents)",
         how: How::Run {
             plan: Plan::new(&CONTEXTS, &ops::BUSTED),
             seconds: 2,
         },
-        expect: [Expect::Clean, Expect::Caught, Expect::Clean],
+        expect: [Expect::Clean, Expect::Caught, Expect::Clean, Expect::Caught],
     },
     Scenario {
         name: "bh_enabled",
-        splat: true,
+        class: Class::Splat,
         contexts: "process, BH enabled",
         locks: "nested-BH",
         how: How::Once(|_| Ok(selfcheck::run(true, &Baseline::now()).is_err())),
@@ -194,11 +221,12 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
             },
             BH_ENABLED_RT,
             BH_ENABLED_RT,
+            BH_ENABLED_RT,
         ],
     },
     Scenario {
         name: "hardirq",
-        splat: true,
+        class: Class::Splat,
         contexts: "process (BH disabled), then HARD hrtimer",
         locks: "nested-BH",
         how: How::Once(|locks| splat::in_hardirq(locks).map(|()| false)),
@@ -212,19 +240,20 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
             },
             HARDIRQ_RT,
             HARDIRQ_RT,
+            HARDIRQ_RT,
         ],
     },
     Scenario {
         name: "abba",
-        splat: true,
+        class: Class::Splat,
         contexts: "process (BH disabled), then soft hrtimer",
         locks: "2 nested-BH, A then B, then B then A",
         how: How::Once(|locks| splat::abba(locks).map(|()| false)),
-        expect: [ABBA; 3],
+        expect: [ABBA; 4],
     },
     Scenario {
         name: "unlock_not_held",
-        splat: true,
+        class: Class::Splat,
         contexts: "process (BH disabled)",
         locks: "2 nested-BH: A held, B unlocked",
         how: How::Once(|locks| splat::unlock_not_held(locks).map(|()| false)),
@@ -240,11 +269,12 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
             },
             UNLOCK_NOT_HELD_RT,
             UNLOCK_NOT_HELD_RT,
+            UNLOCK_NOT_HELD_RT,
         ],
     },
     Scenario {
         name: "bh_enable_irqs_off",
-        splat: true,
+        class: Class::Splat,
         contexts: "process: a BH section ended inside local_interrupt_disable()",
         locks: "none (the BH token's drop)",
         how: How::Once(|_| splat::bh_section_ends_with_irqs_off()),
@@ -256,33 +286,33 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
             lockdep_off: false,
             taint_w: true,
             detects: false,
-        }; 3],
+        }; 4],
     },
     Scenario {
         name: "irqs_on_in_hardirq",
-        splat: true,
+        class: Class::Splat,
         contexts: "HARD hrtimer, interrupts enabled inside",
         locks: "raw_spinlock_t, lockdep_map",
         how: How::Run {
             plan: Plan::new(&[HardIrq], &ops::IRQS_ON_IN_HARDIRQ),
             seconds: 2,
         },
-        expect: [IRQS_ON_IN_HARDIRQ; 3],
+        expect: [IRQS_ON_IN_HARDIRQ; 4],
     },
     Scenario {
         name: "unlock_irq_in_hardirq",
-        splat: true,
+        class: Class::Splat,
         contexts: "HARD hrtimer, raw_spin_unlock_irq() inside",
         locks: "raw_spinlock_t, lockdep_map",
         how: How::Run {
             plan: Plan::new(&[HardIrq], &ops::UNLOCK_IRQ_IN_HARDIRQ),
             seconds: 2,
         },
-        expect: [IRQS_ON_IN_HARDIRQ; 3],
+        expect: [IRQS_ON_IN_HARDIRQ; 4],
     },
     Scenario {
         name: "recursive_class_per_instance",
-        splat: false,
+        class: Class::Scenario,
         contexts: "softirq (soft hrtimer for a NAPI poll), feeding another device",
         locks: "2 nested-BH of one call site, a dynamic class each, nested",
         how: How::Once(|_| lock_classes::poll_feeds_other_device(Classes::PerInstance)),
@@ -290,7 +320,7 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
     },
     Scenario {
         name: "recursive_class_shared",
-        splat: true,
+        class: Class::Splat,
         contexts: "softirq (soft hrtimer for a NAPI poll), feeding another device",
         locks: "2 nested-BH of one call site and class, nested",
         how: How::Once(|_| lock_classes::poll_feeds_other_device(Classes::Shared)),
@@ -301,7 +331,18 @@ pub(crate) static SCENARIOS: [Scenario; 19] = [
             lockdep_off: true,
             taint_w: false,
             detects: false,
-        }; 3],
+        }; 4],
+    },
+    Scenario {
+        name: "napi_alloc_cache",
+        class: Class::Kernel,
+        contexts: "NAPI poll, kthreads under local_bh_disable(), forced pairs preempted inside napi_skb_cache_get_bulk() at its refill (kprobe)",
+        locks: "the kernel's own: napi_alloc_cache's nested-BH lock",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq, Threads, Forced], &ops::KERNEL_NAPI_CACHE),
+            seconds: 2,
+        },
+        expect: [Expect::Clean, Expect::Clean, Expect::Clean, Expect::Caught],
     },
 ];
 
@@ -397,15 +438,18 @@ fn write_patterns(f: &mut fmt::Formatter<'_>, patterns: &[&str]) -> fmt::Result 
 }
 
 /// The table, one tab-separated line per case, for `/sys/kernel/debug/bhlock/scenarios`:
-/// name, `scenario` or `splat`, this kernel's expectation (kind, lockdep after, new taint W,
+/// name, class (`scenario`, `splat` or `kernel`), this kernel's expectation (kind, lockdep after, new taint W,
 /// whether the module detects it, required reports, allowed reports), then contexts, locks,
 /// and the expectation on each kernel.
 pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(
+    write!(
         f,
-        "# name\tclass\texpect\tlockdep_after\ttaint_w\tmodule_detects\treports\tallowed\tcontexts\tlocks\t{}\t{}\t{}",
-        KERNELS[0], KERNELS[1], KERNELS[2]
+        "# name\tclass\texpect\tlockdep_after\ttaint_w\tmodule_detects\treports\tallowed\tcontexts\tlocks"
     )?;
+    for kernel in KERNELS {
+        write!(f, "\t{kernel}")?;
+    }
+    writeln!(f)?;
     for s in SCENARIOS.iter() {
         let yes_no = |b| if b { "yes" } else { "no" };
         let (kind, lockdep, taint, detects, reports, allowed) = match s.expected() {
@@ -430,7 +474,7 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f,
             "{}\t{}\t{kind}\t{lockdep}\t{taint}\t{detects}\t",
             s.name,
-            if s.splat { "splat" } else { "scenario" }
+            s.class.name()
         )?;
         write_patterns(f, reports)?;
         f.write_str("\t")?;

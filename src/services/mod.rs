@@ -2,9 +2,9 @@
 
 //! Thin wrappers of the kernel services the harness needs and the kernel crate of 7.3 does not
 //! offer: CPU sets and CPU hotplug, debugfs files that pin the module, running code on a CPU
-//! or once in a given interrupt context, kthreads, lockdep's and the taint mask's health, the
-//! kernel log, NAPI on a dummy `net_device`, and the C shim for what is a macro or a static
-//! inline in C.
+//! or once in a given interrupt context, kthreads, kprobes that wake a thread, lockdep's and
+//! the taint mask's health, the kernel log, NAPI on a dummy `net_device`, and the C shim for
+//! what is a macro or a static inline in C.
 //!
 //! This layer knows nothing of the torture or the scenarios: it imports only the kernel crate
 //! (and `health` the guard API's bindings), so every layer above can use it.
@@ -14,6 +14,7 @@ pub(crate) mod cpus;
 pub(crate) mod debugfs;
 pub(crate) mod health;
 pub(crate) mod kmsg;
+pub(crate) mod kprobe;
 pub(crate) mod kthread;
 pub(crate) mod log_writer;
 pub(crate) mod netdev;

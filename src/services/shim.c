@@ -10,7 +10,9 @@
 #include <linux/irqflags.h>
 #include <linux/lockdep.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <net/hotdata.h>
 #include <uapi/linux/sched/types.h>
 
 #include "shim.h"
@@ -149,4 +151,13 @@ void bhlock_irq_work_init_hard(struct irq_work *work,
 			       void (*func)(struct irq_work *))
 {
 	*work = IRQ_WORK_INIT_HARD(func);
+}
+
+/*
+ * Frees an skb head from napi_skb_cache_get_bulk() that was never built into an
+ * skb; net_hotdata is not in the Rust bindings.
+ */
+void bhlock_skb_head_free(void *head)
+{
+	kmem_cache_free(net_hotdata.skbuff_cache, head);
 }

@@ -42,4 +42,6 @@ void bhlock_lock_map_release(struct lockdep_map *map);
 void bhlock_irq_work_init_hard(struct irq_work *work,
 			       void (*func)(struct irq_work *));
 
+void bhlock_skb_head_free(void *head);
+
 #endif /* BHLOCK_SHIM_H */

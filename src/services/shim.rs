@@ -148,4 +148,13 @@ unsafe extern "C" {
         work: *mut bindings::irq_work,
         func: unsafe extern "C" fn(*mut bindings::irq_work),
     );
+
+    /// Frees `head`, an skb head from `napi_skb_cache_get_bulk()` that was never built into an
+    /// skb, to the skb head slab cache.
+    ///
+    /// # Safety
+    ///
+    /// `head` must come from `napi_skb_cache_get_bulk()`, be owned by the caller and not be
+    /// used afterwards.
+    pub(crate) fn bhlock_skb_head_free(head: *mut kernel::ffi::c_void);
 }

@@ -12,12 +12,16 @@ use kernel::{
 
 use super::{
     item_cache::{CacheFault, ItemCache},
+    kernel_buffers::NapiDevice,
     params::Params,
     pattern_locks::PatternLocks,
     stats::{Context, Event, Stats, Violation, CONTEXTS},
     unlocked_cache::UnlockedCaches,
 };
-use crate::{new_local_lock_nested_bh, sync::local_lock_nested_bh::LocalLockNestedBh};
+use crate::{
+    new_local_lock_nested_bh, services::kprobe::KProbe,
+    sync::local_lock_nested_bh::LocalLockNestedBh,
+};
 
 /// Whether the kernel serialises all BH-disabled sections of a CPU by itself: always on
 /// !PREEMPT_RT (they are not preemptible), on PREEMPT_RT only with the softirq BH lock.
@@ -30,6 +34,13 @@ pub(crate) struct Core {
     pub(crate) cache: LocalLockNestedBh<ItemCache>,
     /// The caches without a lock that the `busted` entry of the ops table works on.
     pub(crate) unlocked: Option<UnlockedCaches>,
+    /// What the rounds on the kernel's `napi_alloc_cache` allocate with, for the entries of
+    /// the ops table that work on it.
+    pub(crate) kernel: Option<NapiDevice>,
+    /// The kprobe the forced pairs of a probed entry get inside the kernel's section with: one
+    /// for the run, made here because registering takes the CPU hotplug lock, which the
+    /// callbacks that start the pairs hold.
+    pub(crate) probe: Option<KProbe>,
     /// The other locks of the lock patterns.
     pub(crate) locks: PatternLocks,
     pub(crate) stats: Stats,
@@ -49,9 +60,15 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// A full cache on every possible CPU, zeroed counters, and the unlocked caches if
-    /// `unlocked`.
-    pub(crate) fn new(params: Params, unlocked: bool) -> Result<Self> {
+    /// A full cache on every possible CPU, zeroed counters, the unlocked caches if
+    /// `unlocked`, what the kernel's cache is used with if `kernel`, and a kprobe on
+    /// `probe_symbol` if given. Process context, outside CPU hotplug callbacks.
+    pub(crate) fn new(
+        params: Params,
+        unlocked: bool,
+        kernel: bool,
+        probe_symbol: Option<&'static CStr>,
+    ) -> Result<Self> {
         Ok(Self {
             params,
             cache: new_local_lock_nested_bh!(|_cpu| Ok(ItemCache::new()), "bhlock_item_cache")?,
@@ -60,6 +77,12 @@ impl Core {
             } else {
                 None
             },
+            kernel: if kernel {
+                Some(NapiDevice::new()?)
+            } else {
+                None
+            },
+            probe: probe_symbol.map(KProbe::new).transpose()?,
             locks: PatternLocks::new()?,
             stats: Stats::new()?,
             started: Instant::now(),
@@ -113,6 +136,24 @@ impl Core {
     /// Counts a cache fault found by `context`, and remembers the first one.
     #[cold]
     fn count_fault(&self, context: Context, fault: CacheFault) {
+        self.note_first_fault(context);
+        if fault == CacheFault::Overlapped {
+            // This round wrote back its own count over the one inside it.
+            self.stats.event(Event::LostUpdates, 1);
+        }
+        self.stats.violation(context, Violation::Cache(fault));
+    }
+
+    /// Counts a fault `context` found in a buffer of a kernel cache, and remembers the first
+    /// fault of either kind.
+    #[cold]
+    pub(crate) fn count_kernel_fault(&self, context: Context, what: Violation) {
+        self.note_first_fault(context);
+        self.stats.violation(context, what);
+    }
+
+    /// Remembers when, in which forced round and by whom the first fault was found.
+    fn note_first_fault(&self, context: Context) {
         let ms = self.started.elapsed().as_millis();
         if self
             .first_cache_fault_ms
@@ -123,10 +164,5 @@ impl Core {
             self.first_cache_fault_round.store(round, Relaxed);
             self.first_cache_fault_by.store(context as u8, Relaxed);
         }
-        if fault == CacheFault::Overlapped {
-            // This round wrote back its own count over the one inside it.
-            self.stats.event(Event::LostUpdates, 1);
-        }
-        self.stats.violation(context, Violation::Cache(fault));
     }
 }

@@ -21,6 +21,10 @@
 //!   ([`CacheFault::Overlapped`](super::item_cache::CacheFault::Overlapped)) in the first
 //!   round.
 //!
+//! For an entry of the ops table that works on a resource of the kernel, the inner thread is
+//! let in the same way but woken by a kprobe inside the kernel function's own section, at the
+//! point the entry's [`ProbePoint`] names, and the two threads' rounds are the probe point's.
+//!
 //! Every round also checks the schedule itself: the inner thread must have started inside
 //! the outer one's BH section exactly on PREEMPT_RT. A round that went otherwise counts as
 //! [`Violation::ForcedScheduleBroken`], so a run whose interleaving was not forced cannot
@@ -29,14 +33,18 @@
 
 use core::{
     ptr,
-    sync::atomic::{AtomicBool, Ordering::Relaxed},
+    sync::atomic::{
+        AtomicBool, AtomicPtr, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    },
 };
 use kernel::{
+    bindings,
     cpu::CpuId,
     ffi::{c_int, c_void},
     new_condvar, new_spinlock,
     prelude::*,
     sync::{Arc, CondVar, SpinLock},
+    task::Task,
     time::{delay::fsleep, msecs_to_jiffies, Delta},
 };
 
@@ -44,11 +52,13 @@ use super::{
     core_state::Core,
     item_cache::MAX_ROUND,
     ops::Ops,
+    probe_point::ProbePoint,
     stats::{Context, Event, Violation},
 };
 use crate::{
     services::{
         cpus::some_cpu_in_transition,
+        kprobe::KProbe,
         kthread::{self, KThread, Policy},
     },
     sync::bh::local_bh_disable,
@@ -84,6 +94,12 @@ struct Pair {
     /// Set by the inner thread just before its `local_bh_disable()`, cleared by the outer
     /// thread after each round.
     inner_started: AtomicBool,
+    /// Held by the outer thread of a probed round from just before its probed call until it
+    /// has marked what that call gave it; the inner thread waits for it before its checks.
+    #[pin]
+    gate: SpinLock<()>,
+    /// The inner thread's task, set by the thread before it first waits; null before.
+    inner_task: AtomicPtr<bindings::task_struct>,
 }
 
 impl Pair {
@@ -104,6 +120,27 @@ impl Pair {
         }
     }
 
+    /// Lets the inner thread start its round; `notify`: wakes it now, otherwise a kprobe will.
+    fn let_in(&self, notify: bool) {
+        let mut handshake = self.handshake.lock();
+        handshake.inner_waiting = false;
+        handshake.go = true;
+        if notify {
+            self.wake.notify_all();
+        }
+    }
+
+    /// The probe point and kprobe of a probed entry, and the inner thread's task.
+    fn probe(&self) -> Option<(&'static ProbePoint, &KProbe, &Task)> {
+        let task = self.inner_task.load(Acquire);
+        // SAFETY: Set by the inner thread to itself; the outer thread, the only caller, reads
+        // it once the inner thread waits, and the inner thread's `KThread` keeps a reference
+        // to the task until after the outer thread has stopped (`ForcedPair::drop`). `Task`
+        // is a transparent wrapper of `task_struct`.
+        let task = unsafe { task.cast::<Task>().as_ref() }?;
+        Some((self.ops.probe?, self.core.probe.as_ref()?, task))
+    }
+
     /// One round of the outer thread. Returns `false` if the thread was told to stop.
     fn outer_round(&self, round: u32) -> bool {
         let stats = &self.core.stats;
@@ -114,21 +151,24 @@ impl Pair {
             stats.violation(Context::Forced, Violation::BhDisableRefused);
             return true;
         };
-        (self.ops.round)(
-            &self.core,
-            Context::Forced,
-            &bh,
-            MAX_ROUND,
-            tag,
-            &mut || {
-                let mut handshake = self.handshake.lock();
-                handshake.inner_waiting = false;
-                handshake.go = true;
-                self.wake.notify_all();
-                // Where BH sections are preemptible, the inner thread runs from the wake-up
-                // (or this unlock) until it blocks or, unlocked, ends its round.
-            },
-        );
+        if let Some((point, kprobe, inner)) = self.probe() {
+            (point.outer)(&self.core, &bh, tag, kprobe, inner, &self.gate, &mut || {
+                self.let_in(false)
+            });
+            // In case the probe did not fire; otherwise the inner thread has run already.
+            self.wake.notify_all();
+        } else {
+            // Where BH sections are preemptible, the inner thread runs from the wake-up (or the
+            // unlock after it) until it blocks or, unlocked, ends its round.
+            (self.ops.round)(
+                &self.core,
+                Context::Forced,
+                &bh,
+                MAX_ROUND,
+                tag,
+                &mut || self.let_in(true),
+            );
+        }
         // Read where the BH section ends, which is what the model speaks of. On PREEMPT_RT the
         // inner thread, woken inside the round and above anything that could boost this one
         // (interrupt threads included), has run by now; elsewhere it cannot have.
@@ -163,9 +203,12 @@ impl Pair {
         let tag = 0x6900_0000 | (round << 4);
         self.inner_started.store(true, Relaxed);
         match local_bh_disable() {
-            Ok(bh) => self
-                .ops
-                .round(&self.core, Context::Forced, &bh, MAX_ROUND, tag),
+            Ok(bh) => match self.ops.probe {
+                Some(point) => (point.inner)(&self.core, &bh, tag, &self.gate),
+                None => self
+                    .ops
+                    .round(&self.core, Context::Forced, &bh, MAX_ROUND, tag),
+            },
             Err(_) => self
                 .core
                 .stats
@@ -184,6 +227,15 @@ pub(crate) struct ForcedPair {
     _pair: Pin<KBox<Pair>>,
 }
 
+impl Drop for ForcedPair {
+    fn drop(&mut self) {
+        // The outer thread (started last) stops first: it may still use the inner one's task.
+        while let Some(thread) = self.threads.pop() {
+            drop(thread);
+        }
+    }
+}
+
 impl ForcedPair {
     /// Starts a pair on `cpu`, whose rounds work as `ops` says.
     pub(crate) fn start(core: &Arc<Core>, ops: &'static Ops, cpu: CpuId) -> Result<Self> {
@@ -194,6 +246,8 @@ impl ForcedPair {
                 handshake <- new_spinlock!(Handshake::default(), "bhlock_forced_handshake"),
                 wake <- new_condvar!("bhlock_forced_wake"),
                 inner_started: AtomicBool::new(false),
+                gate <- new_spinlock!((), "bhlock_forced_gate"),
+                inner_task: AtomicPtr::new(ptr::null_mut()),
             }),
             GFP_KERNEL,
         )?;
@@ -229,7 +283,10 @@ unsafe extern "C" fn outer_thread(data: *mut c_void) -> c_int {
     let pair = unsafe { &*data.cast::<Pair>().cast_const() };
     let pause = Delta::from_micros(i64::from(pair.core.params.interval_us));
     let mut round = 0u32;
-    while pair.wait_until(|h| h.inner_waiting) && pair.outer_round(round) {
+    // The stop is checked on every round: the inner thread may always be waiting already, so
+    // `wait_until` alone may never look at it.
+    while !kthread::should_stop() && pair.wait_until(|h| h.inner_waiting) && pair.outer_round(round)
+    {
         round = round.wrapping_add(1);
         fsleep(pause);
     }
@@ -244,6 +301,7 @@ unsafe extern "C" fn outer_thread(data: *mut c_void) -> c_int {
 unsafe extern "C" fn inner_thread(data: *mut c_void) -> c_int {
     // SAFETY: `ForcedPair` keeps the pair alive until this thread is stopped.
     let pair = unsafe { &*data.cast::<Pair>().cast_const() };
+    pair.inner_task.store(Task::current_raw(), Release);
     let mut round = 0u32;
     let let_in = |h: &mut Handshake| {
         if core::mem::take(&mut h.go) {

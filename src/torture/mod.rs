@@ -10,8 +10,12 @@
 //! - `item_cache`, `unlocked_cache`: the per-CPU cache whose invariants every round checks,
 //!   and the `busted` control's copies of it without a lock;
 //! - `stats`: the counters and the report lines built from them;
+//! - `kernel_buffers`: buffers from the kernel's own `napi_alloc_cache`, each with a pattern;
 //! - `pattern_locks`: the locks the lock patterns take besides the cache;
 //! - `core_state`: what every context of a run shares, and one checked round on one cache;
+//! - `probe_point`: how a forced pair gets inside a kernel function's BH section;
+//! - `kernel_napi_cache`: the kernel's own `napi_alloc_cache` as a run's cache: its traffic
+//!   round and its probe point;
 //! - `ops`: **the ops table**: how a round takes the cache (locked, busted, each lock pattern of
 //!   the scenario table) and what the hard-irq callback releases, one entry each;
 //! - `plan`: which contexts a run starts and which ops entry they use;
@@ -24,11 +28,14 @@ pub(crate) mod cpu_workers;
 pub(crate) mod forced;
 pub(crate) mod hard_timer;
 pub(crate) mod item_cache;
+pub(crate) mod kernel_buffers;
+pub(crate) mod kernel_napi_cache;
 pub(crate) mod napi;
 pub(crate) mod ops;
 pub(crate) mod params;
 pub(crate) mod pattern_locks;
 pub(crate) mod plan;
+pub(crate) mod probe_point;
 pub(crate) mod run;
 pub(crate) mod soft_timer;
 pub(crate) mod stats;

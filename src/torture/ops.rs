@@ -16,6 +16,8 @@ use kernel::{cpu::CpuId, prelude::*, time::Instant};
 
 use super::{
     core_state::{Core, BH_SECTIONS_SERIALISED},
+    kernel_napi_cache,
+    probe_point::ProbePoint,
     stats::{Context, Event, Violation},
 };
 use crate::{
@@ -69,6 +71,11 @@ pub(crate) struct Ops {
     pub(crate) unlocked: bool,
     /// Whether the NAPI polls must run in `SCHED_FIFO` NAPI threads bound to their CPU.
     pub(crate) fifo_napi_threads: bool,
+    /// Whether the rounds work on the kernel's `napi_alloc_cache` ([`Core::kernel`]).
+    pub(crate) kernel_cache: bool,
+    /// How the forced pairs get inside the kernel's own BH section, for an entry that works
+    /// on a resource of the kernel; `None`: they run [`Ops::round`].
+    pub(crate) probe: Option<&'static ProbePoint>,
 }
 
 /// The torture: every round under the nested-BH lock.
@@ -80,6 +87,8 @@ pub(crate) static LOCKED: Ops = Ops {
     final_check: |_| (),
     unlocked: false,
     fifo_napi_threads: false,
+    kernel_cache: false,
+    probe: None,
 };
 
 /// Negative control of the lock itself: every round without it (locktorture's
@@ -151,6 +160,18 @@ pub(crate) static HOLD_FOR_WAITER: Ops = Ops {
     thread_section: hold_for_waiter,
     final_check: boosted_waiter_seen,
     fifo_napi_threads: true,
+    ..LOCKED
+};
+
+/// The kernel's own `napi_alloc_cache` instead of bhlock's cache: traffic in every context,
+/// and forced pairs preempted inside `napi_skb_cache_get_bulk()`'s section
+/// ([`kernel_napi_cache`]). A kernel without the cache's nested-BH lock must fail it.
+pub(crate) static KERNEL_NAPI_CACHE: Ops = Ops {
+    name: "kernel_napi_alloc_cache",
+    round: kernel_napi_cache::traffic_round,
+    final_check: probe_hit,
+    kernel_cache: true,
+    probe: Some(&kernel_napi_cache::PROBE),
     ..LOCKED
 };
 
@@ -429,5 +450,14 @@ fn boosted_waiter_seen(core: &Core) {
     {
         core.stats
             .violation(Context::Threads, Violation::NoBoostedWaiter);
+    }
+}
+
+/// A run of a probed entry must have got inside the kernel's section at least once, unless it
+/// stopped at a fault first.
+fn probe_hit(core: &Core) {
+    if core.stats.clean() && core.stats.event_count(Event::ProbeHits) == 0 {
+        core.stats
+            .violation(Context::Forced, Violation::ProbeNotHit);
     }
 }

@@ -75,7 +75,15 @@ impl Run {
             threaded: params.threaded || ops.fifo_napi_threads,
             ..params
         };
-        let core = Arc::new(Core::new(params, ops.unlocked)?, GFP_KERNEL)?;
+        let core = Arc::new(
+            Core::new(
+                params,
+                ops.unlocked,
+                ops.kernel_cache,
+                ops.probe.map(|p| p.symbol),
+            )?,
+            GFP_KERNEL,
+        )?;
         let napi = NapiConsumer::new(&core, ops)?;
         let run_cpus = RunCpus::new(&core, plan, &napi, &online_cpus()?)?;
         // Starts the workers on every online CPU, and follows CPU hotplug from now on.

@@ -90,9 +90,18 @@ pub(crate) enum Violation {
     /// A pinned timer's callback ran on another CPU than the one it was started on (a CPU
     /// that went offline had its timers migrated).
     OffItsCpu,
+    /// A buffer from a kernel cache no longer carried its owner's tag in its control
+    /// buffer: the cache handed it to someone else too.
+    KernelBufferHandedTwice,
+    /// A buffer from a kernel cache had its data changed while its owner held it: another
+    /// buffer overlaps it.
+    KernelBufferDataChanged,
+    /// A run of a probed entry whose kprobe never fired in a forced round: the pairs never
+    /// got inside the kernel function's section, so the run proves nothing about it.
+    ProbeNotHit,
 }
 
-const NR_VIOLATIONS: usize = 21;
+const NR_VIOLATIONS: usize = 24;
 
 impl Violation {
     fn index(self) -> usize {
@@ -118,6 +127,9 @@ impl Violation {
             Self::Cache(CacheFault::Overlapped) => 18,
             Self::ForcedScheduleBroken => 19,
             Self::OffItsCpu => 20,
+            Self::KernelBufferHandedTwice => 21,
+            Self::KernelBufferDataChanged => 22,
+            Self::ProbeNotHit => 23,
         }
     }
 
@@ -140,6 +152,9 @@ impl Violation {
             Self::NoBoostedWaiter => "no_boosted_waiter",
             Self::ForcedScheduleBroken => "forced_schedule_broken",
             Self::OffItsCpu => "ran_off_its_cpu",
+            Self::KernelBufferHandedTwice => "kernel_buffer_handed_twice",
+            Self::KernelBufferDataChanged => "kernel_buffer_data_changed",
+            Self::ProbeNotHit => "probe_not_hit",
         }
     }
 }
@@ -167,6 +182,9 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::Cache(CacheFault::Overlapped),
     Violation::ForcedScheduleBroken,
     Violation::OffItsCpu,
+    Violation::KernelBufferHandedTwice,
+    Violation::KernelBufferDataChanged,
+    Violation::ProbeNotHit,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.
@@ -218,9 +236,16 @@ pub(crate) enum Event {
     /// Forced rounds during which a CPU was in hotplug transition, whose schedule is not
     /// judged.
     ForcedDuringHotplug = 21,
+    /// Buffers from a kernel cache checked before they were freed.
+    KernelBuffers = 22,
+    /// Probed rounds whose kprobe fired inside the kernel function's section.
+    ProbeHits = 23,
+    /// Probed rounds whose kprobe did not fire: on PREEMPT_RT another BH section of the CPU
+    /// may use the resource between the outer thread's calls and leave it in another state.
+    ProbeMisses = 24,
 }
 
-const NR_EVENTS: usize = 22;
+const NR_EVENTS: usize = 25;
 
 const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::NapiSoftirqPolls, "napi_softirq_polls"),
@@ -245,6 +270,9 @@ const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::CpusOfflined, "cpus_offlined"),
     (Event::CpusOnlined, "cpus_onlined"),
     (Event::ForcedDuringHotplug, "forced_during_hotplug"),
+    (Event::KernelBuffers, "kernel_buffers"),
+    (Event::ProbeHits, "probe_hits"),
+    (Event::ProbeMisses, "probe_misses"),
 ];
 
 /// How many violations are logged one by one before the rest are only counted.

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Compile-fail case: the control of the harness's CPU hotplug and debugfs types. A follower
-//! that is `Send + Sync + 'static` builds into a `CpuWatch` that may be shared and moved to the
-//! task that drops it, as `torture::run` does, and `'static` data is served by debugfs `Files`;
-//! the failures of the `cpu_watch_*`, `cpus_held_*` and `debugfs_*` cases prove nothing
-//! without it.
+//! Compile-fail case: the control of the harness's CPU hotplug, debugfs and kprobe types. A
+//! follower that is `Send + Sync + 'static` builds into a `CpuWatch` that may be shared and
+//! moved to the task that drops it, as `torture::run` does, `'static` data is served by
+//! debugfs `Files`, and a `KProbe` on a static symbol name is shared by a forced pair's two
+//! threads; the failures of the `cpu_watch_*`, `cpus_held_*`, `debugfs_*` and `kprobe_*`
+//! cases prove nothing without it.
 //!
 //! expect: none
 
@@ -12,6 +13,8 @@
 mod cpu_hotplug;
 #[path = "../../src/services/debugfs.rs"]
 mod debugfs;
+#[path = "../../src/services/kprobe.rs"]
+mod kprobe;
 
 include!("layer.inc");
 
@@ -55,10 +58,21 @@ fn publish() -> Result<debugfs::Files<AtomicU32>> {
         .show(c"n", |n, f| writeln!(f, "{}", n.load(Ordering::Relaxed)))
 }
 
+/// A probe on a static symbol name, armed to wake `wake`.
+fn probe(wake: &kernel::task::Task) -> Result<kprobe::KProbe> {
+    let probe = kprobe::KProbe::new(c"kmem_cache_alloc_bulk_noprof")?;
+    probe.arm(Some(wake));
+    probe.disarm();
+    Ok(probe)
+}
+
 pub fn uses() {
+    require_send::<kprobe::KProbe>();
+    require_sync::<kprobe::KProbe>();
     require_send::<CpuWatch<Counter>>();
     require_sync::<CpuWatch<Counter>>();
     let _ = watch_and_read;
     let _ = held_in_one_task;
     let _ = publish;
+    let _ = probe;
 }

@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every case of the module's scenario table that probes a per-CPU resource of the kernel
+# itself (class `kernel`), one after the other in this boot: kernel.NAME.KERNEL. The module
+# runs and judges each as it does the scenarios (run_case in functions.sh): on the kernels
+# whose resource has its lock the run must stay clean; on rt-nolock, which lacks it, the
+# module's buffer checks must catch the corruption. The diagnostics give the time and forced
+# round of the first fault.
+#
+# SCENARIOS: space-separated names, run only these (default: all).
+. "$(dirname "$0")/functions.sh"
+
+setup_test
+load || ktap_skip_all "insmod failed"
+read -r -a cases <<<"$(scenario_names kernel | paste -sd' ')"
+if [ ${#cases[@]} -eq 0 ]; then
+	unload
+	[ -n "${SCENARIOS:-}" ] || ktap_skip_all "the scenario table has no kernel case"
+	ktap_plan 0
+	ktap_diag "SCENARIOS=$SCENARIOS selects no kernel case"
+	exit "$KSFT_PASS"
+fi
+
+ktap_plan ${#cases[@]}
+for name in "${cases[@]}"; do
+	run_case kernel "$name"
+done
+unload
+ktap_finished

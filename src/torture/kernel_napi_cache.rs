@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel's own per-CPU `napi_alloc_cache` (`net/core/skbuff.c`) as the cache of a run:
+//! the skb heads NAPI recycles and the page fragment NAPI and BH-disabled process context
+//! carve buffers from, behind the kernel's `local_lock_nested_bh()`, not bhlock's.
+//!
+//! - **Traffic** ([`traffic_round`]): every context allocates the way drivers do. The NAPI
+//!   poll uses `napi_alloc_skb()`, `napi_skb_cache_get_bulk()` (as cpumap and veth do) and
+//!   `napi_alloc_frag()`; process context with BH disabled uses `netdev_alloc_skb()` and
+//!   `napi_alloc_frag()`. Each buffer carries a pattern ([`super::kernel_buffers`]), checked
+//!   before the buffer is freed (`napi_consume_skb()` with a budget, which puts the head back
+//!   into the cache, or `skb_free_frag()`), so an skb handed to two owners or two overlapping
+//!   fragments are seen.
+//! - **Probe** ([`PROBE`]): the forced pairs get inside `napi_skb_cache_get_bulk()`'s section
+//!   at its refill, the kprobe on `kmem_cache_alloc_bulk_noprof()`. The outer thread first
+//!   takes heads one at a time until a refill is seen, which leaves 31 in the cache (a refill
+//!   of 32, one taken); its probed call then asks for 32 and refills again. The inner thread
+//!   takes 8 skbs from those 31. Without the lock, the outer call, once resumed, adds its
+//!   refill behind a count that has dropped by 8 and hands out the 8 slots the inner thread
+//!   emptied: the inner thread's skbs, which it still holds. Its check finds the outer
+//!   thread's tag in them.
+//!
+//! A buffer that fails its check is leaked, never freed: whoever else has it frees it. After
+//! the first fault, rounds take no more buffers: the first fault is the answer, and a kernel
+//! whose cache is broken is not made to crash.
+
+use core::ptr;
+use kernel::{bindings, ffi::c_void, sync::SpinLock, task::Task};
+
+use super::{
+    core_state::Core,
+    kernel_buffers::{cb_tag, Buffer, Kind, LARGE, SMALL},
+    probe_point::ProbePoint,
+    stats::{Context, Event, Violation},
+};
+use crate::{
+    services::{kprobe::KProbe, shim},
+    sync::bh::LocalBhDisabled,
+};
+
+/// `NAPI_SKB_CACHE_SIZE` and `NAPI_SKB_CACHE_BULK` in 7.3's `net/core/skbuff.c`.
+const SKB_CACHE_SIZE: usize = 128;
+const SKB_CACHE_BULK: u32 = 32;
+
+/// Most buffers a traffic round holds at once.
+const MAX_BUFFERS: usize = 16;
+
+/// Skbs the inner thread of a probed round takes: some of the 31 the outer thread leaves.
+const INNER_SKBS: usize = 8;
+
+/// What each context allocates, in turn.
+fn kinds(context: Context) -> &'static [Kind] {
+    match context {
+        Context::Napi => &[Kind::NapiSkb, Kind::BulkSkb, Kind::Frag],
+        _ => &[Kind::NetdevSkb, Kind::Frag],
+    }
+}
+
+/// Checks every buffer of `held` and frees those that pass; counts the others, which are
+/// leaked.
+fn check_and_free(core: &Core, context: Context, held: &[Option<Buffer>]) {
+    for buffer in held.iter().flatten() {
+        match buffer.check() {
+            Ok(()) => buffer.free(),
+            Err(fault) => core.count_kernel_fault(context, fault),
+        }
+        core.stats.event(Event::KernelBuffers, 1);
+    }
+}
+
+/// The per-buffer tag of buffer `i` of a round with `tag`.
+fn buffer_tag(tag: u32, i: usize) -> u32 {
+    tag ^ ((i as u32) << 24)
+}
+
+/// One traffic round: up to `n` buffers allocated the way `context` does, marked, `inside`
+/// run, checked and freed.
+pub(crate) fn traffic_round(
+    core: &Core,
+    context: Context,
+    _bh: &LocalBhDisabled,
+    n: usize,
+    tag: u32,
+    inside: &mut dyn FnMut(),
+) {
+    let mut held = [None; MAX_BUFFERS];
+    if let Some(cache) = core.kernel.as_ref().filter(|_| core.stats.clean()) {
+        let kinds = kinds(context);
+        for (i, slot) in held.iter_mut().take(n).enumerate() {
+            let len = if i % 2 == 0 { LARGE } else { SMALL };
+            *slot = cache.alloc(kinds[i % kinds.len()], len);
+            if let Some(buffer) = slot {
+                buffer.mark(buffer_tag(tag, i));
+            }
+        }
+    }
+    inside();
+    check_and_free(core, context, &held);
+    core.stats.op(context);
+}
+
+/// The probe point of `napi_alloc_cache`; see the module documentation.
+pub(crate) static PROBE: ProbePoint = ProbePoint {
+    symbol: c"kmem_cache_alloc_bulk_noprof",
+    outer: probed_outer,
+    inner: probed_inner,
+};
+
+fn probed_outer(
+    core: &Core,
+    _bh: &LocalBhDisabled,
+    tag: u32,
+    probe: &KProbe,
+    inner: &Task,
+    gate: &SpinLock<()>,
+    let_in: &mut dyn FnMut(),
+) {
+    if core.kernel.is_none() || !core.stats.clean() {
+        let_in();
+        core.stats.op(Context::Forced);
+        return;
+    }
+    // Heads one at a time until the probe sees a refill: the cache then holds 31.
+    let mut drained = [ptr::null_mut::<c_void>(); SKB_CACHE_SIZE + 1];
+    let mut taken = 0;
+    let mut at_refill = false;
+    while taken < drained.len() {
+        probe.arm(None);
+        // SAFETY: BH is disabled (`_bh`); room for one pointer.
+        let got = unsafe { bindings::napi_skb_cache_get_bulk(&mut drained[taken], 1) };
+        let refilled = probe.disarm();
+        if got != 1 {
+            break;
+        }
+        taken += 1;
+        if refilled {
+            at_refill = true;
+            break;
+        }
+    }
+    let mut heads = [ptr::null_mut::<c_void>(); SKB_CACHE_BULK as usize];
+    let got = {
+        let _gate = gate.lock();
+        let_in();
+        probe.arm(Some(inner));
+        // SAFETY: BH is disabled; room for `SKB_CACHE_BULK` pointers.
+        let got = unsafe { bindings::napi_skb_cache_get_bulk(heads.as_mut_ptr(), SKB_CACHE_BULK) };
+        // A miss is only counted: the run fails if no round hits (`Ops::final_check`).
+        if probe.disarm() && at_refill {
+            core.stats.event(Event::ProbeHits, 1);
+        } else {
+            core.stats.event(Event::ProbeMisses, 1);
+        }
+        for (i, head) in heads.iter().take(got as usize).enumerate() {
+            // SAFETY: A zeroed head of ours.
+            unsafe { ptr::write_volatile(cb_tag(head.cast()), buffer_tag(tag, i)) };
+        }
+        got as usize
+    };
+    for (i, head) in heads.iter().take(got).enumerate() {
+        // SAFETY: A head of ours, allocated until we free it.
+        if unsafe { ptr::read_volatile(cb_tag(head.cast())) } == buffer_tag(tag, i) {
+            // SAFETY: A head of ours, never built, not used afterwards.
+            unsafe { shim::bhlock_skb_head_free(*head) };
+        } else {
+            core.count_kernel_fault(Context::Forced, Violation::KernelBufferHandedTwice);
+        }
+        core.stats.event(Event::KernelBuffers, 1);
+    }
+    for head in &drained[..taken] {
+        // SAFETY: A head of ours, never built or shared, not used afterwards.
+        unsafe { shim::bhlock_skb_head_free(*head) };
+    }
+    core.stats.op(Context::Forced);
+}
+
+fn probed_inner(core: &Core, _bh: &LocalBhDisabled, tag: u32, gate: &SpinLock<()>) {
+    let mut held = [None; INNER_SKBS];
+    if let Some(cache) = core.kernel.as_ref().filter(|_| core.stats.clean()) {
+        for (i, slot) in held.iter_mut().enumerate() {
+            *slot = cache.alloc(Kind::NapiSkb, SMALL);
+            if let Some(buffer) = slot {
+                buffer.mark(buffer_tag(tag, i));
+            }
+        }
+    }
+    // Keeps the skbs until the outer thread's probed call is over and its heads are marked.
+    drop(gate.lock());
+    check_and_free(core, Context::Forced, &held);
+    core.stats.op(Context::Forced);
+}

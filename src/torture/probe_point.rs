@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A probe point: how a forced pair ([`super::forced`]) gets inside a kernel function's BH
+//! section instead of one of bhlock's own, for an entry of the ops table that works on a
+//! per-CPU resource of the kernel.
+//!
+//! The outer thread disables BH, brings the resource to a state where its next call of the
+//! kernel function reaches [`ProbePoint::symbol`] with the resource's lock held, lets the inner
+//! thread in, and makes that call with the kprobe armed. The kprobe wakes the inner thread
+//! (`SCHED_FIFO`, above the outer one, on the same CPU) right there. What happens next is the
+//! kernel's BH model, as for bhlock's own cache: on !PREEMPT_RT the inner thread waits for the
+//! outer one's `local_bh_enable()`, with `PREEMPT_RT_NEEDS_BH_LOCK` it blocks on the softirq BH
+//! lock, on PREEMPT_RT without it it gets into its own BH section and then only the resource's
+//! own lock keeps it out. If that lock is missing, it works on the resource in the middle of
+//! the kernel function's update.
+//!
+//! The inner thread keeps what it took from the resource until the outer thread's call is
+//! over and the outer thread has marked what that call gave it ([`ProbePoint::outer`] holds
+//! the gate for that long), then checks its own. So a buffer that the interleaving handed to
+//! both threads is seen by the first check, in the first round.
+
+use kernel::{prelude::*, sync::SpinLock, task::Task};
+
+use super::core_state::Core;
+use crate::{services::kprobe::KProbe, sync::bh::LocalBhDisabled};
+
+/// One resource's way in; see the module documentation.
+pub(crate) struct ProbePoint {
+    /// The kernel function the kprobe goes on: one the resource's code calls inside its BH
+    /// section, with its lock held.
+    pub(crate) symbol: &'static CStr,
+    /// The outer thread's round, with BH disabled and `tag`: it calls `let_in` once, with the
+    /// gate held, right before the call that reaches [`ProbePoint::symbol`], which it makes
+    /// with the probe armed to wake the inner thread (the `Task`); it keeps the gate until it
+    /// has marked what that call gave it.
+    pub(crate) outer:
+        fn(&Core, &LocalBhDisabled, u32, &KProbe, &Task, &SpinLock<()>, &mut dyn FnMut()),
+    /// The inner thread's round, with BH disabled and `tag`: it takes from the resource, passes
+    /// the gate, then checks what it took.
+    pub(crate) inner: fn(&Core, &LocalBhDisabled, u32, &SpinLock<()>),
+}
