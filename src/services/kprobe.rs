@@ -54,7 +54,11 @@ unsafe extern "C" {
 ///
 /// It is armed per CPU, by the task that will hit it, and fires at most once per arming,
 /// whatever other tasks call the function meanwhile. Making and dropping it takes the CPU
-/// hotplug lock: never in a CPU hotplug callback.
+/// hotplug lock: never in a CPU hotplug callback. A probe that is leaked, not dropped, stays
+/// registered with its handler in module text, like any registration leaked past `rmmod`.
+///
+/// A task that re-arms before the irq_work of its last hit has run (it runs on the interrupt
+/// that follows the hit, so only where there is no self-IPI) loses that wake-up.
 ///
 /// # Invariants
 ///

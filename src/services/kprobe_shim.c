@@ -30,6 +30,8 @@ struct bhlock_kprobe_slot {
 	struct task_struct *armed_for;
 	/* Woken after that hit, if set; a reference is held until then. */
 	struct task_struct *wake;
+	/* Set by that hit, for the disarm. */
+	bool fired;
 };
 
 struct bhlock_kprobe {
@@ -57,6 +59,7 @@ static int bhlock_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (READ_ONCE(slot->armed_for) != current ||
 	    cmpxchg(&slot->armed_for, current, NULL) != current)
 		return 0;
+	WRITE_ONCE(slot->fired, true);
 	if (READ_ONCE(slot->wake))
 		irq_work_queue(&slot->wake_work);
 	return 0;
@@ -119,21 +122,26 @@ void bhlock_kprobe_arm(struct bhlock_kprobe *p, struct task_struct *wake)
 	old = xchg(&slot->wake, wake ? get_task_struct(wake) : NULL);
 	if (old)
 		put_task_struct(old);
-	/* The wake before the arming: the handler reads them in the other order. */
+	WRITE_ONCE(slot->fired, false);
+	/* The wake and fired before the arming: the handler reads them after it. */
 	smp_store_release(&slot->armed_for, current);
 }
 
-/* Disarms the probe on this CPU; returns whether it fired since it was armed. */
+/*
+ * Disarms the probe on this CPU; returns whether the current task's arming on
+ * this CPU fired.
+ */
 bool bhlock_kprobe_disarm(struct bhlock_kprobe *p)
 {
 	struct bhlock_kprobe_slot *slot = raw_cpu_ptr(p->slots);
 	struct task_struct *wake;
 
-	if (!xchg(&slot->armed_for, NULL))
-		return true;
-	/* Not hit: nothing will wake the task. */
-	wake = xchg(&slot->wake, NULL);
-	if (wake)
-		put_task_struct(wake);
-	return false;
+	if (xchg(&slot->armed_for, NULL) == current) {
+		/* Not hit: nothing will wake the task. */
+		wake = xchg(&slot->wake, NULL);
+		if (wake)
+			put_task_struct(wake);
+		return false;
+	}
+	return READ_ONCE(slot->fired);
 }

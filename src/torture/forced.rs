@@ -52,7 +52,7 @@ use super::{
     core_state::Core,
     item_cache::MAX_ROUND,
     ops::Ops,
-    probe_point::ProbePoint,
+    probe_point::{InnerThread, ProbePoint, BH_SECTIONS_PREEMPTIBLE},
     stats::{Context, Event, Violation},
 };
 use crate::{
@@ -63,9 +63,6 @@ use crate::{
     },
     sync::bh::local_bh_disable,
 };
-
-/// Whether a BH-disabled section can be preempted by a higher-priority task of its CPU.
-const BH_SECTIONS_PREEMPTIBLE: bool = cfg!(CONFIG_PREEMPT_RT);
 
 /// How long a wait sleeps before it looks at `kthread_should_stop()` again: the stop's wake-up
 /// can fall between that check and the sleep.
@@ -151,8 +148,13 @@ impl Pair {
             stats.violation(Context::Forced, Violation::BhDisableRefused);
             return true;
         };
-        if let Some((point, kprobe, inner)) = self.probe() {
-            (point.outer)(&self.core, &bh, tag, kprobe, inner, &self.gate, &mut || {
+        if let Some((point, kprobe, task)) = self.probe() {
+            let inner = InnerThread {
+                task,
+                started: &self.inner_started,
+                gate: &self.gate,
+            };
+            (point.outer)(&self.core, &bh, tag, kprobe, &inner, &mut || {
                 self.let_in(false)
             });
             // In case the probe did not fire; otherwise the inner thread has run already.

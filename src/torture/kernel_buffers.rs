@@ -2,8 +2,8 @@
 
 //! Buffers from the kernel's per-CPU `napi_alloc_cache`, allocated and freed the way drivers
 //! do, each with a pattern its owner writes and checks: its tag in the skb's control buffer
-//! (checked first: a head handed to someone else may have been cleared, data pointer
-//! included) and bytes derived from the tag over its data. A second owner of an skb head, or a
+//! (checked first: a head handed to someone else has been cleared and rebuilt, and its data
+//! may no longer be the owner's) and bytes derived from the tag over its data. A second owner of an skb head, or a
 //! fragment that overlaps another, shows as a changed pattern.
 //!
 //! Every function here needs BH disabled, as the kernel's functions do; the callers hold a
@@ -23,7 +23,8 @@ use super::stats::Violation;
 use crate::services::netdev as sys;
 
 /// A length whose head comes from kmalloc (below `SKB_SMALL_HEAD_CACHE_SIZE`), and one whose
-/// data is a page fragment of the cache; either way the skb itself is a cached head.
+/// data is a page fragment of the cache; `napi_alloc_skb()` takes the skb itself from the
+/// cache's heads either way (`netdev_alloc_skb()` from the slab).
 pub(crate) const SMALL: u32 = 64;
 pub(crate) const LARGE: u32 = 1500;
 

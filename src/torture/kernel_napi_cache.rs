@@ -24,13 +24,13 @@
 //! the first fault, rounds take no more buffers: the first fault is the answer, and a kernel
 //! whose cache is broken is not made to crash.
 
-use core::ptr;
+use core::{ptr, sync::atomic::Ordering::Relaxed};
 use kernel::{bindings, ffi::c_void, sync::SpinLock, task::Task};
 
 use super::{
     core_state::Core,
     kernel_buffers::{cb_tag, Buffer, Kind, LARGE, SMALL},
-    probe_point::ProbePoint,
+    probe_point::{InnerThread, ProbePoint, BH_SECTIONS_PREEMPTIBLE},
     stats::{Context, Event, Violation},
 };
 use crate::{
@@ -68,9 +68,11 @@ fn check_and_free(core: &Core, context: Context, held: &[Option<Buffer>]) {
     }
 }
 
-/// The per-buffer tag of buffer `i` of a round with `tag`.
+/// The per-buffer tag of buffer `i` of a round with `tag`, mixed with the current task, so
+/// that two threads whose rounds have the same tag still mark differently.
 fn buffer_tag(tag: u32, i: usize) -> u32 {
-    tag ^ ((i as u32) << 24)
+    let task = Task::current_raw() as usize as u32;
+    tag ^ ((i as u32) << 24) ^ task.rotate_left(13)
 }
 
 /// One traffic round: up to `n` buffers allocated the way `context` does, marked, `inside`
@@ -111,8 +113,7 @@ fn probed_outer(
     _bh: &LocalBhDisabled,
     tag: u32,
     probe: &KProbe,
-    inner: &Task,
-    gate: &SpinLock<()>,
+    inner: &InnerThread<'_>,
     let_in: &mut dyn FnMut(),
 ) {
     if core.kernel.is_none() || !core.stats.clean() {
@@ -120,8 +121,10 @@ fn probed_outer(
         core.stats.op(Context::Forced);
         return;
     }
-    // Heads one at a time until the probe sees a refill: the cache then holds 31.
+    // Heads one at a time until the probe sees a refill: the cache then holds 31. Each is
+    // marked, as it may not be ours alone where the cache is broken.
     let mut drained = [ptr::null_mut::<c_void>(); SKB_CACHE_SIZE + 1];
+    let drain_tag = tag ^ 0x00d0_0000;
     let mut taken = 0;
     let mut at_refill = false;
     while taken < drained.len() {
@@ -132,6 +135,7 @@ fn probed_outer(
         if got != 1 {
             break;
         }
+        mark_head(drained[taken], buffer_tag(drain_tag, taken));
         taken += 1;
         if refilled {
             at_refill = true;
@@ -140,24 +144,40 @@ fn probed_outer(
     }
     let mut heads = [ptr::null_mut::<c_void>(); SKB_CACHE_BULK as usize];
     let got = {
-        let _gate = gate.lock();
+        let _gate = inner.gate.lock();
         let_in();
-        probe.arm(Some(inner));
+        probe.arm(Some(inner.task));
         // SAFETY: BH is disabled; room for `SKB_CACHE_BULK` pointers.
         let got = unsafe { bindings::napi_skb_cache_get_bulk(heads.as_mut_ptr(), SKB_CACHE_BULK) };
-        // A miss is only counted: the run fails if no round hits (`Ops::final_check`).
-        if probe.disarm() && at_refill {
+        // Where BH sections are preemptible, a hit counts only if the inner thread has started
+        // by now: inside the call, not from a late wake-up after it. A miss is only counted:
+        // the run fails if no round hits (`Ops::final_check`).
+        let inside = !BH_SECTIONS_PREEMPTIBLE || inner.started.load(Relaxed);
+        if probe.disarm() && at_refill && inside {
             core.stats.event(Event::ProbeHits, 1);
         } else {
             core.stats.event(Event::ProbeMisses, 1);
         }
         for (i, head) in heads.iter().take(got as usize).enumerate() {
-            // SAFETY: A zeroed head of ours.
-            unsafe { ptr::write_volatile(cb_tag(head.cast()), buffer_tag(tag, i)) };
+            mark_head(*head, buffer_tag(tag, i));
         }
         got as usize
     };
-    for (i, head) in heads.iter().take(got).enumerate() {
+    check_and_free_heads(core, &heads[..got], tag);
+    check_and_free_heads(core, &drained[..taken], drain_tag);
+    core.stats.op(Context::Forced);
+}
+
+/// Writes `tag` into the control buffer of `head`, a zeroed skb head of ours.
+fn mark_head(head: *mut c_void, tag: u32) {
+    // SAFETY: A head of ours, allocated until we free it.
+    unsafe { ptr::write_volatile(cb_tag(head.cast()), tag) };
+}
+
+/// Checks the tags of `heads`, marked with `tag`, frees those that pass and counts the
+/// others, which are leaked.
+fn check_and_free_heads(core: &Core, heads: &[*mut c_void], tag: u32) {
+    for (i, head) in heads.iter().enumerate() {
         // SAFETY: A head of ours, allocated until we free it.
         if unsafe { ptr::read_volatile(cb_tag(head.cast())) } == buffer_tag(tag, i) {
             // SAFETY: A head of ours, never built, not used afterwards.
@@ -167,11 +187,6 @@ fn probed_outer(
         }
         core.stats.event(Event::KernelBuffers, 1);
     }
-    for head in &drained[..taken] {
-        // SAFETY: A head of ours, never built or shared, not used afterwards.
-        unsafe { shim::bhlock_skb_head_free(*head) };
-    }
-    core.stats.op(Context::Forced);
 }
 
 fn probed_inner(core: &Core, _bh: &LocalBhDisabled, tag: u32, gate: &SpinLock<()>) {

@@ -19,10 +19,24 @@
 //! the gate for that long), then checks its own. So a buffer that the interleaving handed to
 //! both threads is seen by the first check, in the first round.
 
+use core::sync::atomic::AtomicBool;
 use kernel::{prelude::*, sync::SpinLock, task::Task};
 
 use super::core_state::Core;
 use crate::{services::kprobe::KProbe, sync::bh::LocalBhDisabled};
+
+/// Whether a BH-disabled section can be preempted by a higher-priority task of its CPU.
+pub(crate) const BH_SECTIONS_PREEMPTIBLE: bool = cfg!(CONFIG_PREEMPT_RT);
+
+/// What the outer thread's round knows of the inner thread of its pair.
+pub(crate) struct InnerThread<'a> {
+    /// Its task, for the kprobe to wake.
+    pub(crate) task: &'a Task,
+    /// Set when it starts its round (before its `local_bh_disable()`).
+    pub(crate) started: &'a AtomicBool,
+    /// The gate it passes between taking from the resource and checking.
+    pub(crate) gate: &'a SpinLock<()>,
+}
 
 /// One resource's way in; see the module documentation.
 pub(crate) struct ProbePoint {
@@ -30,11 +44,10 @@ pub(crate) struct ProbePoint {
     /// section, with its lock held.
     pub(crate) symbol: &'static CStr,
     /// The outer thread's round, with BH disabled and `tag`: it calls `let_in` once, with the
-    /// gate held, right before the call that reaches [`ProbePoint::symbol`], which it makes
-    /// with the probe armed to wake the inner thread (the `Task`); it keeps the gate until it
+    /// inner thread's gate held, right before the call that reaches [`ProbePoint::symbol`],
+    /// which it makes with the probe armed to wake the inner thread; it keeps the gate until it
     /// has marked what that call gave it.
-    pub(crate) outer:
-        fn(&Core, &LocalBhDisabled, u32, &KProbe, &Task, &SpinLock<()>, &mut dyn FnMut()),
+    pub(crate) outer: fn(&Core, &LocalBhDisabled, u32, &KProbe, &InnerThread<'_>, &mut dyn FnMut()),
     /// The inner thread's round, with BH disabled and `tag`: it takes from the resource, passes
     /// the gate, then checks what it took.
     pub(crate) inner: fn(&Core, &LocalBhDisabled, u32, &SpinLock<()>),
