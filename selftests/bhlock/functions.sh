@@ -204,6 +204,31 @@ write_expected_reports() {
 	done < <(scenario_table)
 }
 
+# run_table_cases CLASS: a whole test script for one class of the module's scenario table:
+# loads the module, copies the table to $BHLOCK_TABLE_OUT if set (the host's harness learns
+# the splat cases from it), runs every case of CLASS that SCENARIOS selects with run_case,
+# unloads, and exits with the KTAP verdict.
+run_table_cases() {
+	local class=$1 class_cases class_case
+	load || ktap_skip_all "insmod failed"
+	[ -z "${BHLOCK_TABLE_OUT:-}" ] || cp "$debugfs/scenarios" "$BHLOCK_TABLE_OUT"
+	read -r -a class_cases <<<"$(scenario_names "$class" | paste -sd' ')"
+	if [ ${#class_cases[@]} -eq 0 ]; then
+		unload
+		# A SCENARIOS filter may pick no case of this class; the table itself must have some.
+		[ -n "${SCENARIOS:-}" ] || ktap_skip_all "the scenario table has no $class case"
+		ktap_plan 0
+		ktap_diag "SCENARIOS=$SCENARIOS selects no $class case"
+		exit "$KSFT_PASS"
+	fi
+	ktap_plan ${#class_cases[@]}
+	for class_case in "${class_cases[@]}"; do
+		run_case "$class" "$class_case"
+	done
+	unload
+	ktap_finished
+}
+
 # --- The run report: one parser --------------------------------------------------------
 
 # read_stats: parses debugfs `stats` (a run's report, the same lines it prints to the log)

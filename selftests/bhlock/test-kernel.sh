@@ -11,19 +11,4 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
-load || ktap_skip_all "insmod failed"
-read -r -a cases <<<"$(scenario_names kernel | paste -sd' ')"
-if [ ${#cases[@]} -eq 0 ]; then
-	unload
-	[ -n "${SCENARIOS:-}" ] || ktap_skip_all "the scenario table has no kernel case"
-	ktap_plan 0
-	ktap_diag "SCENARIOS=$SCENARIOS selects no kernel case"
-	exit "$KSFT_PASS"
-fi
-
-ktap_plan ${#cases[@]}
-for name in "${cases[@]}"; do
-	run_case kernel "$name"
-done
-unload
-ktap_finished
+run_table_cases kernel

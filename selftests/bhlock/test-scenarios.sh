@@ -10,22 +10,4 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
-load || ktap_skip_all "insmod failed"
-# The host's harness (scripts/check.sh) learns the splat cases from the module's table.
-[ -z "${BHLOCK_TABLE_OUT:-}" ] || cp "$debugfs/scenarios" "$BHLOCK_TABLE_OUT"
-read -r -a cases <<<"$(scenario_names scenario | paste -sd' ')"
-if [ ${#cases[@]} -eq 0 ]; then
-	unload
-	# A SCENARIOS filter that picks only splat cases leaves this boot nothing to do.
-	[ -n "${SCENARIOS:-}" ] || ktap_skip_all "the scenario table has no expected-clean case"
-	ktap_plan 0
-	ktap_diag "SCENARIOS=$SCENARIOS selects no expected-clean case"
-	exit "$KSFT_PASS"
-fi
-
-ktap_plan ${#cases[@]}
-for name in "${cases[@]}"; do
-	run_case scenario "$name"
-done
-unload
-ktap_finished
+run_table_cases scenario
