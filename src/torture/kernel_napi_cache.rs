@@ -20,9 +20,10 @@
 //!   emptied: the inner thread's skbs, which it still holds. Its check finds the outer
 //!   thread's tag in them.
 //!
-//! A buffer that fails its check is leaked, never freed: whoever else has it frees it. After
-//! the first fault, rounds take no more buffers: the first fault is the answer, and a kernel
-//! whose cache is broken is not made to crash.
+//! A buffer that fails its check is leaked, never freed: whoever else has it frees it. The
+//! traffic starts with the probe's first hit, and after the first fault rounds take no more
+//! buffers: the first fault is the answer, and a kernel whose cache is broken is not pushed
+//! further towards a crash (races of the traffic's own may double-free into the slab).
 
 use core::{ptr, sync::atomic::Ordering::Relaxed};
 use kernel::{bindings, ffi::c_void, sync::SpinLock, task::Task};
@@ -86,7 +87,10 @@ pub(crate) fn traffic_round(
     inside: &mut dyn FnMut(),
 ) {
     let mut held = [None; MAX_BUFFERS];
-    if let Some(cache) = core.kernel.as_ref().filter(|_| core.stats.clean()) {
+    // Traffic waits for the probe's first hit: on a kernel without the lock the first fault is
+    // then the probe's, found before a race of the traffic's own could break the slab unseen.
+    let probed = core.probe.is_none() || core.stats.event_count(Event::ProbeHits) != 0;
+    if let Some(cache) = core.kernel.as_ref().filter(|_| probed && core.stats.clean()) {
         let kinds = kinds(context);
         for (i, slot) in held.iter_mut().take(n).enumerate() {
             let len = if i % 2 == 0 { LARGE } else { SMALL };
