@@ -90,7 +90,11 @@ pub(crate) fn traffic_round(
     // Traffic waits for the probe's first hit: on a kernel without the lock the first fault is
     // then the probe's, found before a race of the traffic's own could break the slab unseen.
     let probed = core.probe.is_none() || core.stats.event_count(Event::ProbeHits) != 0;
-    if let Some(cache) = core.kernel.as_ref().filter(|_| probed && core.stats.clean()) {
+    if let Some(cache) = core
+        .kernel
+        .as_ref()
+        .filter(|_| probed && core.stats.clean())
+    {
         let kinds = kinds(context);
         for (i, slot) in held.iter_mut().take(n).enumerate() {
             let len = if i % 2 == 0 { LARGE } else { SMALL };
