@@ -4,7 +4,9 @@
 # the path of the .ko. The objects go to OUTDIR (Kbuild's MO=), never beside the sources, so
 # that one source tree serves several kernels at once.
 #
-# A compiler warning fails the build: the module must build clean on every kernel.
+# A compiler warning fails the build: the module must build clean on every kernel. So does a
+# function whose stack frame is above the kernel's CONFIG_FRAME_WARN (scripts/check-frames.sh,
+# which writes OUTDIR/frames.txt): C would get that warning from the compiler, Rust does not.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,4 +22,6 @@ fi
 if grep -E -i '(^|[^a-z])warning(\[|:)' "$build_log" >&2; then
 	die "module build against $kdir has warnings (above; log: $build_log)"
 fi
+"$BHLOCK_ROOT/scripts/check-frames.sh" "$out/bhlock.ko" "$kdir" >"$out/frames.txt" ||
+	die "module built against $kdir has stack frames above the kernel's limit (above)"
 echo "$out/bhlock.ko"

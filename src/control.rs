@@ -146,8 +146,12 @@ impl Control {
             KERNELS[KERNEL],
             s.expected()
         );
-        let detected = match self.provoke(s) {
-            Ok(detected) => detected,
+        let expect = s.expected();
+        let outcome = self
+            .provoke(s)
+            .and_then(|detected| Ok((detected, expect.read_reports(&mut console)?)));
+        let (detected, reports) = match outcome {
+            Ok(outcome) => outcome,
             Err(e) => {
                 self.any_failed.store(true, Relaxed);
                 pr_info!(
@@ -159,12 +163,11 @@ impl Control {
             }
         };
         let (lockdep_after, taint_after) = (debug_locks(), warn_taint());
-        let expect = s.expected();
         let signals = Signals {
             module_detects: detected,
             lockdep_on: lockdep_after,
             new_taint_w: taint_after && !taint_before,
-            reports: expect.read_reports(&mut console),
+            reports,
         };
         let verdict = expect.judge(&signals);
         if verdict.is_err() {

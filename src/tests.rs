@@ -199,7 +199,7 @@ mod kunit {
 
     #[test]
     fn item_cache_round_keeps_invariants() -> Result {
-        let cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+        let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
         assert_eq!(cache.check(), Ok(()));
         assert_eq!(cache.round(MAX_ROUND + 5, 7), Ok(MAX_ROUND));
         assert_eq!(cache.check(), Ok(()));
@@ -215,22 +215,22 @@ mod kunit {
             CacheFault::StackCorrupt,
             CacheFault::OwnedTwice,
         ] {
-            let cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+            let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
             cache.inject(fault);
             assert_eq!(cache.check(), Err(fault));
         }
-        let cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+        let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
         cache.inject(CacheFault::CountMismatch);
         assert_eq!(cache.round(1, 7), Err(CacheFault::CountMismatch));
         // A whole round inside another, as the forced interleaving makes one without the
         // lock: the inner round is consistent, the outer one finds the counter moved.
-        let cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+        let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
         let mut inner = None;
         let outer = cache.round_with(MAX_ROUND, 7, || inner = Some(cache.round(MAX_ROUND, 9)));
         assert_eq!(inner, Some(Ok(MAX_ROUND)));
         assert_eq!(outer, Err(CacheFault::Overlapped));
         // The same fault, injected where the other round would run.
-        let cache = KBox::new(ItemCache::new(), GFP_KERNEL)?;
+        let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
         let outer = cache.round_with(1, 7, || cache.inject(CacheFault::Overlapped));
         assert_eq!(outer, Err(CacheFault::Overlapped));
         // And none when the rounds follow each other.

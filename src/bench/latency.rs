@@ -123,6 +123,9 @@ impl HrTimerCallback for LatencyTimer {
 
 /// Runs a timer of period `interval` on every online CPU for `duration`, then prints each
 /// CPU's lateness. Returns whether every CPU's figures are sane.
+// Not inlined into `super::run()`, which calls the benchmarks one after the other: their locals then
+// take stack only while each runs (the kernel's `noinline_for_stack`).
+#[inline(never)]
 pub(crate) fn run(interval: Delta, duration: Delta) -> Result<bool> {
     let cpus = online_cpus()?;
     let mut timers = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;

@@ -7,7 +7,7 @@
 //! turns into a table. A benchmark is not a test: the only verdict is whether every figure
 //! exists, is positive, and comes from work that was really done (the counters add up).
 
-use core::ptr::NonNull;
+use core::{fmt, ptr::NonNull};
 use kernel::{
     cpu::CpuId,
     prelude::*,
@@ -56,13 +56,34 @@ fn median(v: &mut [i64; REPS]) -> i64 {
     v[REPS / 2]
 }
 
+/// A fixed-point figure in units of 10^-`DIGITS`, printed with `DIGITS` decimals: one argument
+/// of a report line instead of two (each costs stack in the caller's frame).
+struct Fixed<const DIGITS: u32>(i64);
+
+// The kernel's `pr_info!` formats through `kernel::fmt::Display`.
+impl<const DIGITS: u32> kernel::fmt::Display for Fixed<DIGITS> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scale = 10i64.pow(DIGITS);
+        write!(
+            f,
+            "{}.{:0width$}",
+            self.0 / scale,
+            (self.0 % scale).abs(),
+            width = DIGITS as usize
+        )
+    }
+}
+
 /// `a / b` in thousandths, or 0 if `b` is 0.
 fn milli(a: i64, b: i64) -> i64 {
     a.saturating_mul(1000).checked_div(b).unwrap_or(0)
 }
 
+// The benchmarks call these one after the other; not inlined, the arrays of each take stack
+// only while it runs (the kernel's `noinline_for_stack`).
 impl Pairs {
     /// Runs `rust` and `c` `REPS` times each, interleaved; each returns its elapsed time.
+    #[inline(never)]
     fn measure(
         mut rust: impl FnMut() -> Result<i64>,
         mut c: impl FnMut() -> Result<i64>,
@@ -89,6 +110,7 @@ impl Pairs {
     }
 
     /// Median, smallest and largest per-repetition ratio Rust/C of `f(ns)`, in thousandths.
+    #[inline(never)]
     fn ratios(&self, f: impl Fn(i64) -> i64) -> [i64; 3] {
         let mut r = [0i64; REPS];
         for (i, ratio) in r.iter_mut().enumerate() {
@@ -99,6 +121,7 @@ impl Pairs {
     }
 
     /// Median over the repetitions of `f(ns)`, for Rust and for C.
+    #[inline(never)]
     fn medians(&self, f: impl Fn(i64) -> i64) -> [i64; 2] {
         let (mut rust, mut c) = (self.rust.map(&f), self.c.map(&f));
         [median(&mut rust), median(&mut c)]
@@ -165,6 +188,7 @@ impl Drop for CCounter {
 }
 
 /// Prints the figures of one lock benchmark and says whether they are sane.
+#[inline(never)]
 fn report_lock(name: &str, p: &Pairs, loops: u32, done_rust: u64, done_c: u64) -> bool {
     let per_op = |ns: i64| {
         ns.saturating_mul(100)
@@ -175,18 +199,13 @@ fn report_lock(name: &str, p: &Pairs, loops: u32, done_rust: u64, done_c: u64) -
     let [ratio, min, max] = p.ratios(|ns| ns);
     let expected = (REPS as u64) * u64::from(loops);
     pr_info!(
-        "bench: {} rust_ns_per_op={}.{:02} c_ns_per_op={}.{:02} ratio={}.{:03} ratio_min={}.{:03} ratio_max={}.{:03} reps={} loops={} ops_rust={} ops_c={}\n",
+        "bench: {} rust_ns_per_op={} c_ns_per_op={} ratio={} ratio_min={} ratio_max={} reps={} loops={} ops_rust={} ops_c={}\n",
         name,
-        rust / 100,
-        rust % 100,
-        c / 100,
-        c % 100,
-        ratio / 1000,
-        ratio % 1000,
-        min / 1000,
-        min % 1000,
-        max / 1000,
-        max % 1000,
+        Fixed::<2>(rust),
+        Fixed::<2>(c),
+        Fixed::<3>(ratio),
+        Fixed::<3>(min),
+        Fixed::<3>(max),
         REPS,
         loops,
         done_rust,
@@ -196,6 +215,9 @@ fn report_lock(name: &str, p: &Pairs, loops: u32, done_rust: u64, done_c: u64) -
 }
 
 /// The lock/unlock benchmarks: one BH section around all iterations, and one per iteration.
+// Not inlined into `run()`, which calls the benchmarks one after the other: their locals then
+// take stack only while each runs (the kernel's `noinline_for_stack`).
+#[inline(never)]
 fn bench_lock(loops: u32) -> Result<bool> {
     let mut rust = new_local_lock_nested_bh!(|_cpu| Ok(0u64), "bhlock_bench_rust_lock")?;
     let c = CCounter::new()?;
@@ -313,11 +335,14 @@ fn drain(polled: impl Fn() -> u64, target: u64) -> Result {
 
 /// NAPI throughput: `kicks` times, queue a budget of items and schedule the poll with BH
 /// disabled, so that `local_bh_enable()` runs it; the clock stops when every item is polled.
+// Not inlined into `run()`, which calls the benchmarks one after the other: their locals then
+// take stack only while each runs (the kernel's `noinline_for_stack`).
+#[inline(never)]
 fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
     let mut napi_params = *params;
     napi_params.napi_budget = NAPI_BUDGET;
     napi_params.threaded = false;
-    let core = Arc::new(Core::new(napi_params, false, false, None)?, GFP_KERNEL)?;
+    let core = Arc::pin_init(Core::new(napi_params, false, false, None), GFP_KERNEL)?;
     let rust = NapiConsumer::new(&core, &ops::LOCKED)?;
     let cpus = online_cpus()?;
     let mut enabled = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
@@ -360,40 +385,52 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
             .checked_div(ns)
             .unwrap_or(0)
     };
-    let [rust_rate, c_rate] = pairs.medians(rate);
-    let [ratio, min, max] = pairs.ratios(rate);
-    let rust_faults = core.stats.total_violations();
     // SAFETY: `c.r` is live.
     let c_faults = unsafe { c::bhlock_ref_napi_faults(c.r.as_ptr()) };
+    Ok(report_napi(
+        &pairs,
+        rate,
+        kicks,
+        [rust_items(), c_items()],
+        [core.stats.total_violations(), c_faults],
+    ))
+}
+
+/// Prints the figures of the NAPI benchmark and says whether they are sane: every item of
+/// every repetition polled (`items`, Rust and C), and no fault (`faults`).
+#[inline(never)]
+fn report_napi(
+    pairs: &Pairs,
+    rate: impl Fn(i64) -> i64,
+    kicks: u32,
+    items: [u64; 2],
+    faults: [u64; 2],
+) -> bool {
+    let [rust_rate, c_rate] = pairs.medians(&rate);
+    let [ratio, min, max] = pairs.ratios(&rate);
     pr_info!(
-        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={}.{:03} ratio_min={}.{:03} ratio_max={}.{:03} reps={} kicks={} budget={} items_rust={} items_c={} faults_rust={} faults_c={}\n",
+        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={} ratio_min={} ratio_max={} reps={} kicks={} budget={} items_rust={} items_c={} faults_rust={} faults_c={}\n",
         rust_rate,
         c_rate,
-        ratio / 1000,
-        ratio % 1000,
-        min / 1000,
-        min % 1000,
-        max / 1000,
-        max % 1000,
+        Fixed::<3>(ratio),
+        Fixed::<3>(min),
+        Fixed::<3>(max),
         REPS,
         kicks,
         NAPI_BUDGET,
-        rust_items(),
-        c_items(),
-        rust_faults,
-        c_faults,
+        items[0],
+        items[1],
+        faults[0],
+        faults[1],
     );
-    let expected = REPS as u64 * items_per_rep;
-    Ok(pairs.positive()
-        && rust_rate > 0
-        && c_rate > 0
-        && rust_items() == expected
-        && c_items() == expected
-        && rust_faults == 0
-        && c_faults == 0)
+    let expected = REPS as u64 * u64::from(kicks) * u64::from(NAPI_BUDGET);
+    pairs.positive() && rust_rate > 0 && c_rate > 0 && items == [expected; 2] && faults == [0; 2]
 }
 
 /// Runs every benchmark and prints `End of bench: SUCCESS` if each gave a sane figure.
+// Not inlined into the module's init, which calls it beside the other load steps: its locals
+// then take stack only while it runs (the kernel's `noinline_for_stack`).
+#[inline(never)]
 pub(crate) fn run(params: &Params) -> Result {
     pr_info!(
         "Start of bench: loops={} seconds={} interval_us={}\n",

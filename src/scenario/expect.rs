@@ -10,6 +10,7 @@
 //! (`[[ $line == *$pattern* ]]`).
 
 use core::fmt;
+use kernel::prelude::*;
 
 use crate::services::kmsg::KmsgCursor;
 
@@ -88,7 +89,7 @@ impl Expect {
     }
 
     /// Reads the reports printed since `cursor` and sorts them by this expectation.
-    pub(crate) fn read_reports(&self, cursor: &mut KmsgCursor) -> Reports {
+    pub(crate) fn read_reports(&self, cursor: &mut KmsgCursor) -> Result<Reports> {
         let (required, allowed) = self.patterns();
         let mut reports = Reports {
             total: 0,
@@ -107,8 +108,8 @@ impl Expect {
             if !expected && !allowed.iter().any(|pattern| glob_contains(pattern, line)) {
                 reports.unexpected += 1;
             }
-        });
-        reports
+        })?;
+        Ok(reports)
     }
 
     /// The verdict: `Ok` when the signals are what this expectation says, else the first

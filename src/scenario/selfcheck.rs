@@ -18,6 +18,9 @@ use crate::{
 ///
 /// With `lock_with_bh_enabled` (the negative control) it takes the lock with BH enabled
 /// instead, which lockdep's `lockdep_assert_in_softirq()` must report.
+// Not inlined into the module's init, which calls it beside the other load steps: its locals
+// then take stack only while it runs (the kernel's `noinline_for_stack`).
+#[inline(never)]
 pub(crate) fn run(lock_with_bh_enabled: bool, baseline: &Baseline) -> Result<(), &'static str> {
     if !debug_locks() {
         return Err("debug_locks was already 0 at load: lockdep cannot vouch for anything");

@@ -7,7 +7,11 @@
 //! Which lines open a report is one list, `selftests/bhlock/report-banners`, included here at
 //! build time and read by the shell scripts at run time.
 
-use kernel::ffi::c_char;
+use kernel::{ffi::c_char, prelude::*};
+
+/// The longest line [`KmsgCursor::for_each_report`] reads whole: `PRINTKRB_RECORD_MAX` (1024)
+/// in `kernel/printk/internal.h`; the rest of a longer line is cut.
+const LINE_MAX: usize = 1024;
 
 /// The list of report banners, one literal string per line, `#` comments.
 const REPORT_BANNERS: &str = include_str!("../../selftests/bhlock/report-banners");
@@ -65,8 +69,10 @@ impl KmsgCursor {
 
     /// Calls `f` with every report banner printed since the cursor, in order, and moves the
     /// cursor past them. A "Call Trace:" counts only where no report is open (see the list).
-    pub(crate) fn for_each_report(&mut self, mut f: impl FnMut(&str)) {
-        let mut buf = [0u8; 1024];
+    /// Process context: the line buffer is allocated (a kernel log line would take 1 KiB of
+    /// the stack frame).
+    pub(crate) fn for_each_report(&mut self, mut f: impl FnMut(&str)) -> Result {
+        let mut buf = KBox::<[u8; LINE_MAX]>::init(pin_init::init_zeroed(), GFP_KERNEL)?;
         let mut len = 0;
         let mut in_report = false;
         // SAFETY: `buf` is valid for writes of its length.
@@ -100,5 +106,6 @@ impl KmsgCursor {
                 }
             }
         }
+        Ok(())
     }
 }

@@ -204,7 +204,10 @@ fn possible_cpus() -> impl Iterator<Item = CpuId> {
 impl<T> LocalLockNestedBh<T> {
     /// Allocates a copy of the lock and of `T` for every possible CPU.
     ///
-    /// `init(cpu)` builds CPU `cpu`'s `T`. On failure the copies built so far are dropped.
+    /// `init(cpu)` builds CPU `cpu`'s `T` where it lives, in per-CPU memory: a `T` too large
+    /// for a stack frame comes from an in-place initializer (`init!`, `pin_init!`), not from a
+    /// value, which would be built on the stack first. On failure the copies built so far are
+    /// dropped.
     /// A copy larger than the per-CPU allocator takes (32 KiB, with its lock) or aligned beyond
     /// a page does not build. Prefer [`new_local_lock_nested_bh!`], which supplies the name and
     /// a lock class.

@@ -29,6 +29,7 @@ pub(crate) const BH_SECTIONS_SERIALISED: bool =
     !cfg!(CONFIG_PREEMPT_RT) || cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK);
 
 /// The state shared by the contexts of one run.
+#[pin_data]
 pub(crate) struct Core {
     pub(crate) params: Params,
     pub(crate) cache: LocalLockNestedBh<ItemCache>,
@@ -62,16 +63,17 @@ pub(crate) struct Core {
 impl Core {
     /// A full cache on every possible CPU, zeroed counters, the unlocked caches if
     /// `unlocked`, what the kernel's cache is used with if `kernel`, and a kprobe on
-    /// `probe_symbol` if given. Process context, outside CPU hotplug callbacks.
+    /// `probe_symbol` if given, built where the state will live (it is too big for a stack
+    /// frame). Process context, outside CPU hotplug callbacks.
     pub(crate) fn new(
         params: Params,
         unlocked: bool,
         kernel: bool,
         probe_symbol: Option<&'static CStr>,
-    ) -> Result<Self> {
-        Ok(Self {
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             params,
-            cache: new_local_lock_nested_bh!(|_cpu| Ok(ItemCache::new()), "bhlock_item_cache")?,
+            cache: new_local_lock_nested_bh!(|_cpu| ItemCache::new(), "bhlock_item_cache")?,
             unlocked: if unlocked {
                 Some(UnlockedCaches::new()?)
             } else {
@@ -84,13 +86,13 @@ impl Core {
             },
             probe: probe_symbol.map(KProbe::new).transpose()?,
             locks: PatternLocks::new()?,
-            stats: Stats::new()?,
+            stats <- Stats::new(),
             started: Instant::now(),
             first_cache_fault_ms: AtomicI64::new(-1),
             first_cache_fault_round: AtomicU64::new(0),
             first_cache_fault_by: AtomicU8::new(0),
             hotplug_transitions: AtomicU64::new(0),
-        })
+        }? Error)
     }
 
     /// The context that found the first cache fault, if there was one.

@@ -21,6 +21,7 @@
 pub(crate) const CACHE_SIZE: usize = 64;
 
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use kernel::prelude::*;
 
 /// Buffers one [`ItemCache::round`] holds at once at most: half the kernel's bulk refill and
 /// flush size (`NAPI_SKB_CACHE_BULK` and `NAPI_SKB_CACHE_FREE`, 32 in 7.3).
@@ -93,22 +94,19 @@ fn payload(tag: u32, index: u8) -> u64 {
 }
 
 impl ItemCache {
-    /// A full cache: every buffer free and on the stack.
-    pub(crate) fn new() -> Self {
-        Self {
-            head_canary: AtomicU64::new(HEAD_CANARY),
-            count: AtomicUsize::new(CACHE_SIZE),
-            rounds: AtomicU64::new(0),
-            // CACHE_SIZE fits in a u8, so the cast is exact.
-            stack: core::array::from_fn(|i| AtomicU8::new(i as u8)),
-            buffers: [const {
-                Buffer {
-                    canary: AtomicU64::new(BUFFER_CANARY),
-                    owner: AtomicU32::new(FREE),
-                    payload: AtomicU64::new(0),
-                }
-            }; CACHE_SIZE],
-            tail_canary: AtomicU64::new(TAIL_CANARY),
+    /// A full cache, every buffer free and on the stack, built where it will live: at about
+    /// 1.7 KiB it is more than a kernel stack frame should hold.
+    pub(crate) fn new() -> impl Init<Self, Error> {
+        // SAFETY: Every field is an atomic integer (or an array of them, or of `Buffer`s, which
+        // are made of atomic integers), for which all zero bytes are a valid value, so the
+        // zeroed slot is an initialised `ItemCache`; `reset()` then gives it its canaries and a
+        // full stack. Nothing is left to drop on any path, and the closure never fails.
+        unsafe {
+            pin_init::init_from_closure(|slot: *mut Self| {
+                slot.write_bytes(0, 1);
+                (*slot).reset();
+                Ok(())
+            })
         }
     }
 

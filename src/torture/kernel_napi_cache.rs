@@ -26,7 +26,7 @@
 //! further towards a crash (races of the traffic's own may double-free into the slab).
 
 use core::{ptr, sync::atomic::Ordering::Relaxed};
-use kernel::{bindings, ffi::c_void, sync::SpinLock, task::Task};
+use kernel::{bindings, ffi::c_void, prelude::*, sync::SpinLock, task::Task};
 
 use super::{
     core_state::Core,
@@ -124,14 +124,17 @@ fn probed_outer(
     inner: &InnerThread<'_>,
     let_in: &mut dyn FnMut(),
 ) {
-    if core.kernel.is_none() || !core.stats.clean() {
+    // Up to a whole cache of heads: on the heap, as 1 KiB is more than a stack frame should
+    // take. BH is disabled, hence GFP_ATOMIC; a round without it is only not made.
+    let drained = KVec::from_elem(ptr::null_mut::<c_void>(), SKB_CACHE_SIZE + 1, GFP_ATOMIC);
+    let (Some(_), Ok(mut drained)) = (core.kernel.as_ref().filter(|_| core.stats.clean()), drained)
+    else {
         let_in();
         core.stats.op(Context::Forced);
         return;
-    }
+    };
     // Heads one at a time until the probe sees a refill: the cache then holds 31. Each is
     // marked, as it may not be ours alone where the cache is broken.
-    let mut drained = [ptr::null_mut::<c_void>(); SKB_CACHE_SIZE + 1];
     let drain_tag = tag ^ 0x00d0_0000;
     let mut taken = 0;
     let mut at_refill = false;

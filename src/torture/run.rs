@@ -75,13 +75,13 @@ impl Run {
             threaded: params.threaded || ops.fifo_napi_threads,
             ..params
         };
-        let core = Arc::new(
+        let core = Arc::pin_init(
             Core::new(
                 params,
                 ops.unlocked,
                 ops.kernel_cache,
                 ops.probe.map(|p| p.symbol),
-            )?,
+            ),
             GFP_KERNEL,
         )?;
         let napi = NapiConsumer::new(&core, ops)?;

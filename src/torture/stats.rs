@@ -297,6 +297,7 @@ impl CpuCounters {
 }
 
 /// The counters of one run.
+#[pin_data]
 pub(crate) struct Stats {
     /// Indexed by CPU number, `nr_cpu_ids` entries.
     cpus: KVec<CpuCounters>,
@@ -322,27 +323,29 @@ pub(crate) struct Summary {
 }
 
 impl Stats {
-    /// Zeroed counters for every possible CPU.
-    pub(crate) fn new() -> Result<Self> {
-        let n = kernel::cpu::nr_cpu_ids() as usize;
-        let mut cpus = KVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            cpus.push(
-                CpuCounters {
-                    ops: zeroed(),
-                    fails: zeroed(),
-                    offlined: AtomicU64::new(0),
-                    onlined: AtomicU64::new(0),
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        Ok(Self {
-            cpus,
+    /// Zeroed counters for every possible CPU, built in place.
+    pub(crate) fn new() -> impl Init<Self, Error> {
+        try_init!(Self {
+            cpus: {
+                let n = kernel::cpu::nr_cpu_ids() as usize;
+                let mut cpus = KVec::with_capacity(n, GFP_KERNEL)?;
+                for _ in 0..n {
+                    cpus.push(
+                        CpuCounters {
+                            ops: zeroed(),
+                            fails: zeroed(),
+                            offlined: AtomicU64::new(0),
+                            onlined: AtomicU64::new(0),
+                        },
+                        GFP_KERNEL,
+                    )?;
+                }
+                cpus
+            },
             violations: zeroed(),
             events: zeroed(),
             last_totals: zeroed(),
-        })
+        }? Error)
     }
 
     fn this_cpu(&self) -> &CpuCounters {

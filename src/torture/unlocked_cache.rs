@@ -11,7 +11,7 @@
 
 use core::{
     mem::{align_of, size_of},
-    ptr::{self, NonNull},
+    ptr::NonNull,
 };
 use kernel::{ffi::c_void, prelude::*};
 
@@ -45,13 +45,15 @@ impl UnlockedCaches {
         let caches = NonNull::new(ptr).ok_or(ENOMEM)?;
         for cpu in possible_cpus() {
             // SAFETY: `caches` is live and `cpu` is possible; the copy is unused and sized and
-            // aligned for an `ItemCache`, and `ItemCache` has no drop glue to skip.
-            unsafe {
-                ptr::write(
-                    bindings::per_cpu_ptr(caches.as_ptr(), cpu.as_u32()).cast(),
-                    ItemCache::new(),
-                )
+            // aligned for an `ItemCache`, and per-CPU memory never moves.
+            let built = unsafe {
+                ItemCache::new().__init(bindings::per_cpu_ptr(caches.as_ptr(), cpu.as_u32()).cast())
             };
+            if let Err(e) = built {
+                // SAFETY: Allocated above and freed once; `ItemCache` has no drop glue to skip.
+                unsafe { bindings::free_percpu(caches.as_ptr()) };
+                return Err(e);
+            }
         }
         // INVARIANT: Allocated and initialised on every possible CPU above.
         Ok(Self { caches })
