@@ -11,6 +11,12 @@
 #   BHLOCK_KO      path of bhlock.ko (default: bhlock.ko beside the scripts, else modprobe)
 #   BHLOCK_KERNEL  the kernel flavour, appended to every test name (default: uname -r)
 #   BHLOCK_ARGS    extra module parameters for the runs (e.g. lock_with_bh_enabled=1)
+#   BHLOCK_SCALE   gate (default): every check at the size that shows it works and can
+#                  fail; soak: the same checks at full scale (more cycles, repeats, longer
+#                  runs); see `scaled`
+#   BHLOCK_SKIP_KERNEL_INDEPENDENT  set: skip the checks whose result cannot depend on the
+#                  kernel (the parameter parser's refusals, each a load); `make check` sets it
+#                  at gate size for every kernel of its matrix but the first
 
 set -u
 selftest_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,6 +27,26 @@ kernel=${BHLOCK_KERNEL:-$(uname -r)}
 ko=${BHLOCK_KO:-$selftest_dir/bhlock.ko}
 args=${BHLOCK_ARGS:-}
 debugfs=/sys/kernel/debug/$mod
+scale=${BHLOCK_SCALE:-gate}
+
+# kernel_independent_skipped NAME...: prints a skip for each test NAME and returns 0 when
+# this boot skips the checks that cannot depend on the kernel (BHLOCK_SKIP_KERNEL_INDEPENDENT).
+kernel_independent_skipped() {
+	local name
+	[ -n "${BHLOCK_SKIP_KERNEL_INDEPENDENT:-}" ] || return 1
+	for name in "$@"; do
+		ktap_skip "$(test_name "$name")" "does not depend on the kernel: run on the matrix's first"
+	done
+}
+
+# scaled GATE SOAK: the size of something at this scale.
+scaled() {
+	if [ "$scale" = soak ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
 
 # --- Setup ---------------------------------------------------------------------------------
 
@@ -29,6 +55,10 @@ debugfs=/sys/kernel/debug/$mod
 # where its checks could not mean anything.
 setup_test() {
 	ktap_header
+	case $scale in
+	gate | soak) ;;
+	*) ktap_plan 1; ktap_not_ok "BHLOCK_SCALE=$scale is neither gate nor soak"; ktap_finished;;
+	esac
 	[ "$(id -u)" -eq 0 ] || ktap_skip_all "must run as root"
 	[ -r /proc/lockdep_stats ] || ktap_skip_all "kernel has no lockdep (CONFIG_PROVE_LOCKING)"
 	if [ -f "$ko" ]; then
@@ -261,9 +291,18 @@ read_stats() {
 	done <<<"$stats"
 }
 
-# counter NAME: a counter of the last read_stats, 0 when the report does not list it.
+# counter NAME: a counter of the last read_stats. The `stats` file lists every counter, zeros
+# included, so a name it does not list (renamed or removed in the module, or no run yet) is
+# an error and never a zero: it says so on stderr, prints "missing", which no comparison with
+# a number accepts, and returns 1.
 counter() {
-	echo "${stat[$1]:-0}"
+	if [ -n "${stat[$1]+set}" ]; then
+		echo "${stat[$1]}"
+		return 0
+	fi
+	echo "$mod: counter $1 is not in the module's report" >&2
+	echo missing
+	return 1
 }
 
 # every_cpu_did CONTEXT: every CPU line has a non-zero count (the part before "/") for
@@ -278,18 +317,44 @@ every_cpu_did() {
 
 # --- Scenario cases ----------------------------------------------------------------------
 
-# run_case CLASS NAME: runs case NAME of the module's table through debugfs `control` and
-# prints its KTAP line, CLASS.NAME.KERNEL. The module is the one judge: it reads the four
-# signals (its own detection, debug_locks, taint W, the report banners since the case began)
-# and prints "scenario NAME: End of test: SUCCESS" when they are what its table expects on
-# this kernel. The shell only shows them.
+# scenario_index NAME: the line of case NAME in the module's table, counting from 1: the
+# value of the `scenario` parameter that runs it at load.
+scenario_index() {
+	local i=0 name _
+	while IFS=$'\t' read -r name _; do
+		i=$((i + 1))
+		[ "$name" != "$1" ] || { echo "$i"; return 0; }
+	done < <(scenario_table)
+	return 1
+}
+
+# run_case CLASS NAME [INDEX]: runs case NAME of the module's table and prints its KTAP line,
+# CLASS.NAME.KERNEL: through debugfs `control`, or, with INDEX (scenario_index NAME), the
+# way a user runs one case at load, `insmod bhlock.ko scenario=INDEX`, with the module not
+# loaded before and unloaded after. The module is the one judge: it reads the four signals
+# (its own detection, debug_locks, taint W, the report banners since the case began) and
+# prints "scenario NAME: End of test: SUCCESS" when they are what its table expects on this
+# kernel. The shell only shows them.
 run_case() {
-	local class=$1 name=$2 log verdict
+	local class=$1 name=$2 index=${3:-} log verdict
 	set_marker
-	echo "scenario $name" >"$debugfs/control"
+	if [ -n "$index" ]; then
+		# A load that fails prints its FAILURE line, which is the verdict then.
+		load "scenario=$index" && unload
+	else
+		echo "scenario $name" >"$debugfs/control"
+	fi
 	log=$(log_since_marker)
-	verdict=$(sed -n "s/.*$mod: scenario $name: End of test: //p" <<<"$log")
-	check "$class.$name" "$([ "$verdict" = SUCCESS ]; echo $?)" "${verdict:-no End of test line}"
+	# Builtins only up to the verdict: under TCG every program started costs a tenth of a
+	# second, and this runs for every case, twice per boot.
+	local end_re="$mod: scenario $name: End of test: ([^"$'\n'"]*)"
+	verdict=
+	[[ $log =~ $end_re ]] && verdict=${BASH_REMATCH[1]}
+	[ "$verdict" = SUCCESS ]
+	check "$class.$name" $? "${verdict:-no End of test line}"
+	# The diagnostics only where someone reads them: a failure, the figures of a soak, and a
+	# kernel-resource case's time to detection.
+	[ "$verdict" != SUCCESS ] || [ "$scale" = soak ] || [ "${class##*.}" = kernel ] || return 0
 	ktap_diag "$(sed -n "s/.*\($mod: scenario $name: \(Start\|module_detects\).*\)/\1/p" <<<"$log")"
 	ktap_diag "$(report_banners | sed 's/^/    /')"
 	ktap_diag "$(sed -n -E "s/.*$mod: ((napi|hardirq|softtimer|threads|forced|events|violations|first cache) .*)/    \1/p" <<<"$log")"

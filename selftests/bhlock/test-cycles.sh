@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Cycles: CYCLES (default 100) times load -> run -> unload, with random valid parameters and
+# Cycles: CYCLES (default 6 at gate scale, 100 at soak scale) times load -> run -> unload, with random valid parameters and
 # the module removed at a random moment of the run (or after a stop). Every cycle must leave
 # nothing behind (module, debugfs, threads); over all of them no report, lockdep on, no new
 # taint. Lockdep keeps the stack traces of every lock class a load registers, and its store
@@ -8,7 +8,7 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
-cycles=${CYCLES:-100}
+cycles=${CYCLES:-$(scaled 6 100)}
 
 # The parameters a torture run takes, with their ranges: every one but the negative controls,
 # the scenario and benchmark ones (which are not runs), read from modinfo once (a program

@@ -9,8 +9,9 @@
 
 setup_test
 
-# OFFLINE_ONLINE_CYCLES: offline/online pairs of one CPU in the middle of one run.
-cycles=${OFFLINE_ONLINE_CYCLES:-10}
+# OFFLINE_ONLINE_CYCLES: offline/online pairs of one CPU in the middle of one run (3 at gate
+# scale, a storm of 100 at soak scale).
+cycles=${OFFLINE_ONLINE_CYCLES:-$(scaled 3 100)}
 events=0
 
 # cpu_list_count LIST: how many CPUs a sysfs list such as "0-3,5" names.

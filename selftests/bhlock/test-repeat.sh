@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # test-repeat.sh [CASE [N [LOAD...]]]: runs the scenario table's case CASE (default busted) N
-# times (default 5) in this boot under each LOAD (default idle, then busyall), to show that
+# times (default 2 at gate scale, 20 at soak scale) in this boot under each LOAD (default
+# idle, then busyall; at soak scale idle, busy1, busyall), to show that
 # its verdict does not depend on luck or on how busy the CPUs are: repeat.CASE.LOAD.KERNEL,
 # ok when all N runs got the module's verdict SUCCESS, with one diagnostic line per run (the
 # verdict, the forced rounds, the lost updates, for a kernel case the probe's hits and misses
@@ -13,9 +14,10 @@
 . "$(dirname "$0")/functions.sh"
 
 case_name=${1:-busted}
-runs=${2:-5}
+runs=${2:-$(scaled 2 20)}
 shift $(($# < 2 ? $# : 2))
-[ $# -gt 0 ] || set -- idle busyall
+# shellcheck disable=SC2046 # the loads are words
+[ $# -gt 0 ] || set -- $(scaled "idle busyall" "idle busy1 busyall")
 
 # hogs LOAD: starts LOAD's CPU hogs; their PIDs in $hogs.
 hogs() {

@@ -3,7 +3,9 @@
 # test-splat.sh NAME: the expected-splat case NAME of the module's scenario table:
 # splat.NAME.KERNEL. It needs a fresh boot, because lockdep reports only once and turns itself
 # off, and WARN_ON_ONCE() warns once; so it is not in TEST_PROGS (scripts/check.sh boots one
-# kernel per case). The module judges the case; see run_case in functions.sh.
+# kernel per case). The case runs at load, `insmod bhlock.ko scenario=N`, as a user runs one
+# (the other cases run both ways, test-scenarios.sh and test-load.sh). The module judges
+# the case; see run_case in functions.sh.
 #
 # BHLOCK_EXPECT_FILE: where to write the reports (globs) the case expects or allows, for the
 # console scan of the host (scripts/vng-run.sh --expect-file).
@@ -21,7 +23,8 @@ if ! SCENARIOS='' scenario_names splat | grep -qx -- "$name"; then
 	ktap_skip_all "no splat case $name in the module's table"
 fi
 [ -z "${BHLOCK_EXPECT_FILE:-}" ] || write_expected_reports "$name" "$BHLOCK_EXPECT_FILE"
-ktap_plan 1
-run_case splat "$name"
+index=$(scenario_index "$name")
 unload
+ktap_plan 1
+run_case splat "$name" "$index"
 ktap_finished

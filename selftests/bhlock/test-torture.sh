@@ -5,10 +5,10 @@
 # report (debugfs stats, read by functions.sh's one parser), its End of test line, lockdep's
 # state and the W taint bit; then the same with threaded NAPI.
 #
-# BHLOCK_RUN_SECONDS: length of the bounded run (default 8).
+# BHLOCK_RUN_SECONDS: length of the bounded run (default 4 at gate scale, 60 at soak scale).
 . "$(dirname "$0")/functions.sh"
 
-run_seconds=${BHLOCK_RUN_SECONDS:-8}
+run_seconds=${BHLOCK_RUN_SECONDS:-$(scaled 4 60)}
 setup_test
 ktap_diag "kernel: $kernel ($(uname -v))" "module: ${ko:-$mod}"
 

@@ -41,6 +41,17 @@ const RUNNING: u8 = 0;
 const SUCCESS: u8 = 1;
 const FAILURE: u8 = 2;
 
+/// How much of a run's report to write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// The contexts, and the counters that are not zero: the periodic report in the log.
+    Summary,
+    /// And a line per CPU: the final report, and the periodic one with `verbose`.
+    PerCpu,
+    /// And every counter, zeros included: the `stats` file, which scripts parse.
+    Everything,
+}
+
 /// The part of a run its controller thread shares.
 #[pin_data]
 struct RunState {
@@ -161,9 +172,11 @@ impl Run {
         self.state.finish();
     }
 
-    /// Writes the current report, as the `stats` file shows it.
+    /// Writes the current report, as the `stats` file shows it: with every counter, zeros
+    /// included, so that a reader looking for a counter by name never mistakes a renamed or
+    /// removed one for a zero.
     pub(crate) fn write_stats(&self, f: &mut impl Write) -> fmt::Result {
-        self.state.write_report(f, "", None, true).0
+        self.state.write_report(f, "", None, Detail::Everything).0
     }
 }
 
@@ -201,8 +214,9 @@ impl RunState {
         f: &mut impl Write,
         prefix: &str,
         advanced: Option<[bool; CONTEXTS.len()]>,
-        per_cpu: bool,
+        detail: Detail,
     ) -> (fmt::Result, bool) {
+        let every_counter = detail == Detail::Everything;
         let stats = &self.core.stats;
         let mut ok = true;
         let mut result = writeln!(
@@ -235,8 +249,8 @@ impl RunState {
         let lockdep = self.baseline.check();
         ok &= lockdep.is_ok() && stats.clean();
         result = result
-            .and_then(|()| stats.write_events(f, prefix))
-            .and_then(|()| stats.write_violations(f, prefix))
+            .and_then(|()| stats.write_events(f, prefix, every_counter))
+            .and_then(|()| stats.write_violations(f, prefix, every_counter))
             .and_then(|()| writeln!(f, "{prefix}lockdep: {}", lockdep.err().unwrap_or("clean")))
             .and_then(|()| match self.core.first_cache_fault_by() {
                 None => Ok(()),
@@ -248,7 +262,7 @@ impl RunState {
                     context.name()
                 ),
             });
-        if per_cpu {
+        if detail != Detail::Summary {
             result = result.and_then(|()| stats.write_per_cpu(f, prefix));
         }
         (result, ok)
@@ -258,7 +272,12 @@ impl RunState {
     fn report(&self) {
         let advanced = self.core.stats.advanced_since_last();
         let mut log = LogWriter::new();
-        let _ = self.write_report(&mut log, "", Some(advanced), self.core.params.verbose);
+        let detail = if self.core.params.verbose {
+            Detail::PerCpu
+        } else {
+            Detail::Summary
+        };
+        let _ = self.write_report(&mut log, "", Some(advanced), detail);
     }
 
     /// Tears the workers down if they still run, prints the final report and the verdict.
@@ -273,7 +292,7 @@ impl RunState {
         self.lasted_ms
             .store(self.started.elapsed().as_millis(), Relaxed);
         let mut log = LogWriter::new();
-        let (_, ok) = self.write_report(&mut log, "", None, true);
+        let (_, ok) = self.write_report(&mut log, "", None, Detail::PerCpu);
         drop(log);
         self.verdict
             .store(if ok { SUCCESS } else { FAILURE }, Relaxed);

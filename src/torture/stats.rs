@@ -478,27 +478,39 @@ impl Stats {
     }
 
     /// Writes the event counters on one line.
-    pub(crate) fn write_events(&self, f: &mut impl fmt::Write, prefix: &str) -> fmt::Result {
+    pub(crate) fn write_events(
+        &self,
+        f: &mut impl fmt::Write,
+        prefix: &str,
+        every_counter: bool,
+    ) -> fmt::Result {
         write!(f, "{prefix}events:")?;
         for (event, name) in EVENTS {
             let n = self.event_count(event);
-            // The workload events only where their workload ran, to keep the line short.
-            if n != 0 || (event as usize) < Event::LifoPairs as usize {
+            // Unless asked for all, the workload events only where their workload ran, to
+            // keep the line short.
+            if every_counter || n != 0 || (event as usize) < Event::LifoPairs as usize {
                 write!(f, " {name}={n}")?;
             }
         }
         writeln!(f)
     }
 
-    /// Writes the violation counters on one line (`none` when clean).
-    pub(crate) fn write_violations(&self, f: &mut impl fmt::Write, prefix: &str) -> fmt::Result {
+    /// Writes the violation counters on one line: `none` when clean, unless every counter is
+    /// asked for.
+    pub(crate) fn write_violations(
+        &self,
+        f: &mut impl fmt::Write,
+        prefix: &str,
+        every_counter: bool,
+    ) -> fmt::Result {
         write!(f, "{prefix}violations:")?;
-        if self.clean() {
+        if self.clean() && !every_counter {
             write!(f, " none")?;
         }
         for what in VIOLATIONS {
             let n = self.violation_count(what);
-            if n != 0 {
+            if every_counter || n != 0 {
                 write!(f, " {}={n}", what.name())?;
             }
         }
