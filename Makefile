@@ -5,8 +5,13 @@
 #                         objects go to build/, the module is copied to ./bhlock.ko
 #   make run              set up, build, boot KERNEL under virtme-ng, load and unload bhlock,
 #                         print its report
-#   make check            set up, then the whole matrix (nort, rt, rt-bhlock); ends with
+#   make check            set up, then the whole matrix (nort, rt, rt-bhlock, and rt-nolock for
+#                         the kernel probe), every test at gate size (BHLOCK_SCALE=gate: the
+#                         size that shows each check works and can fail); ends with
 #                         "N passed, N failed"
+#   make soak             the same tests at full scale (BHLOCK_SCALE=soak: 100 load cycles,
+#                         20-run repeats under each load, a hotplug storm, minute-long runs),
+#                         with every test's figures in the output (not part of check)
 #   make bench            set up, then benchmark the Rust guard and consumer against C and time
 #                         the hard-irq timer on nort, rt, rt-bhlock and perf (nort without
 #                         lockdep, built only here); prints one table (not part of check)
@@ -24,16 +29,16 @@
 #   make clean            remove build outputs and results from the tree (never the cache)
 #
 # Variables: KDIR (your own kernel build tree), KSRC (your own 7.3 source tree),
-# KERNEL (nort|rt|rt-bhlock, default nort), BHLOCK_CACHE, BHLOCK_RESULTS,
+# KERNEL (nort|rt|rt-bhlock, default nort), BHLOCK_CACHE, BHLOCK_RESULTS, BHLOCK_SCALE,
 # BHLOCK_ARGS (module parameters for the test run), BHLOCK_BENCH_ARGS (for bench),
 # BHLOCK_KERNELS_ONLY (a subset for check or bench),
 # SCENARIOS (a subset of the scenario table for check), REPEAT_CASE and REPEAT_RUNS (for repeat).
 
 KERNEL ?= nort
-export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
+export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_SCALE BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
 	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
-.PHONY: all module run check bench repeat upstream kernels cache-key setup clean
+.PHONY: all module run check soak bench repeat upstream kernels cache-key setup clean
 
 all: module
 
@@ -48,6 +53,9 @@ run:
 
 check:
 	@scripts/check.sh
+
+soak:
+	@BHLOCK_SCALE=soak scripts/check.sh
 
 bench:
 	@scripts/setup.sh && scripts/bench.sh

@@ -51,6 +51,11 @@ if [ $key_only -eq 1 ]; then
 	exit 0
 fi
 
+# One build of a kernel at a time: `make check` builds the next kernels in the background
+# while it tests the first, and a second caller waits here for that build, then finds it.
+mkdir -p "$(dirname "$out")"
+exec {lock}>"$out.lock"
+flock "$lock"
 if [ -f "$out/.bhlock-built" ]; then
 	log "kernel $name: cached in $out"
 	echo "$out"

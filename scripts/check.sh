@@ -37,50 +37,92 @@ timing phase wall_s boot_s user_s test_s off_s
 t=$EPOCHREALTIME
 "$BHLOCK_ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 timing setup "$(since "$t")"
-# The clean boot runs the kselftest directory's TEST_PROGS, read from its Makefile, in
-# order, as run_tests would; its test-scenarios.sh also copies the module's scenario table to
-# the host, which then boots once for each of its expected-splat cases (test-splat.sh NAME),
-# whose guest writes the reports that case expects to a file the console scan then allows.
-selftests=$BHLOCK_ROOT/selftests/bhlock
-read -r -a test_progs <<<"$(awk '/^TEST_PROGS/ { on = 1 } on { line = $0; sub(/\\$/, "", line)
-	printf "%s ", line; if ($0 !~ /\\$/) exit }' "$selftests/Makefile" | sed 's/^TEST_PROGS *:= *//')"
+# The clean boot runs the kselftest directory's TEST_PROGS through the kernel's own runner,
+# run_kselftest.sh, installed by the kernel's `make install` (scripts/kselftest-install.sh);
+# its test-scenarios.sh also copies the module's scenario table to the host, which then
+# boots once for each of its expected-splat cases (test-splat.sh NAME), whose guest writes
+# the reports that case expects to a file the console scan then allows.
+t=$EPOCHREALTIME
+kselftests=$("$BHLOCK_ROOT/scripts/kselftest-install.sh" "$BHLOCK_RESULTS/kselftest") ||
+	{ echo "0 passed, 1 failed"; exit 1; }
+mapfile -t test_progs < <(sed -n 's/^bhlock://p' "$kselftests/kselftest-list.txt")
+timing "kselftest install" "$(since "$t")"
+# The runner's per-script timeout: the directory's settings at gate size; at soak size a run
+# lasts as long as the scale asks.
+runner_args=()
+if [ "$(bhlock_scale)" = soak ]; then
+	runner_args=(--override-timeout 7200)
+	# At soak size the figures are the point: every result's diagnostics, not only a failure's.
+	show_all_diags=1
+fi
 
-# guest_command SCRIPT...: the shell command that runs each script (with its arguments) in the
-# guest and fails if any of them does.
-guest_command() {
-	local cmd="cd '$selftests' && rc=0" part
-	for part in "$@"; do
-		cmd+="; ./$part || rc=1"
-	done
-	echo "$cmd; exit \$rc"
+# boot K NAME COMMAND [SCRIPT...]: boots kernel K for the guest shell command COMMAND; its
+# results go into a subtest NAME.K, with the boot's own verdict (vng-run.sh) as its last
+# leaf, vm.NAME.K. With SCRIPTs, COMMAND runs them through the kselftest runner with its
+# per-script logs in $out/NAME.logs/, and each is expected to get the runner's verdict.
+boot() {
+	boot_run "$1" "$2" "$3"
+	boot_results "$1" "$2" "${@:4}"
 }
 
-# boot K NAME SCRIPT...: boots kernel K for the scripts; its results go into a subtest NAME.K,
-# with the boot's own verdict (vng-run.sh) as its last leaf, vm.NAME.K.
-boot() {
-	local k=$1 boot=$2 expect_file=$out/$2.expect vm_status kboot user test off wall
-	shift 2
-	tree_begin "boot.$boot.$k"
-	# The clean boot runs every test in TEST_PROGS, about 10 minutes on rt under TCG here (the
-	# 100 load/run/unload cycles, the failslab walk and the hotplug runs take half of it):
-	# its hang limit leaves room for a machine twice as slow. A splat boot takes seconds.
+# boot_run K NAME COMMAND: the boot of `boot`, without its results; its exit status goes to
+# $out/NAME.status. Boots of one kernel may run side by side (their files are their own).
+boot_run() {
+	local k=$1 boot=$2 command=$3 expect_file=$out/$2.expect
+	# The clean boot runs every test in TEST_PROGS: its hang limit leaves room for a machine
+	# twice as slow as the slowest seen, at soak size too. A splat boot takes seconds.
 	BHLOCK_VNG_TIMEOUT=${BHLOCK_VNG_TIMEOUT:-$([ "$boot" = clean ] && echo 1800 || echo 600)} \
 	"$BHLOCK_ROOT/scripts/vng-run.sh" --expect-file "$expect_file" "$kdir" "$out/$boot.console.log" -- \
 		env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" BHLOCK_ARGS="${BHLOCK_ARGS:-}" \
-		SCENARIOS="${SCENARIOS:-}" BHLOCK_EXPECT_FILE="$expect_file" \
-		BHLOCK_TABLE_OUT="$out/scenarios.tsv" \
-		bash -c "$(guest_command "$@")" >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
-	vm_status=$?
-	import_ktap "$out/$boot.ktap"
+		BHLOCK_SCALE="$(bhlock_scale)" SCENARIOS="${SCENARIOS:-}" \
+		BHLOCK_SKIP_KERNEL_INDEPENDENT="$(skip_kernel_independent "$k")" \
+		BHLOCK_EXPECT_FILE="$expect_file" BHLOCK_TABLE_OUT="$out/scenarios.tsv" \
+		bash -c "$command" >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
+	echo $? >"$out/$boot.status"
+}
+
+# skip_kernel_independent K: "1" when kernel K's boots skip the checks that cannot depend on
+# the kernel (the parameter parser's refusals): at gate size, every kernel but the matrix's
+# first.
+skip_kernel_independent() {
+	[ "$(bhlock_scale)" = gate ] && [ "$1" != "${kernels[0]}" ] && echo 1
+}
+
+# boot_results K NAME [SCRIPT...]: the results of boot NAME of kernel K, which has ended; see
+# `boot`.
+boot_results() {
+	local k=$1 boot=$2 vm_status kboot user test off wall
+	shift 2
+	tree_begin "boot.$boot.$k"
+	read -r vm_status <"$out/$boot.status" || vm_status=1
+	if [ $# -gt 0 ]; then
+		import_kselftest "$out/$boot.ktap" "$out/$boot.logs" "$k" "$@"
+	else
+		import_ktap "$out/$boot.ktap" "boot.$boot.$k" "$vm_status"
+	fi
 	read -r kboot user test off wall <"$out/$boot.console.log.phases" ||
 		kboot=- user=- test=- off=- wall=-
 	timing "boot $k $boot" "$wall" "$kboot" "$user" "$test" "$off"
-	if [ $vm_status -eq 0 ]; then
+	if [ "$vm_status" -eq 0 ]; then
 		record ok "vm.$boot.$k"
 	else
 		record not-ok "vm.$boot.$k" "$out/$boot.vm.log"
 	fi
 	tree_end
+}
+
+# run_kselftests LOGS SCRIPT...: the guest command that runs these scripts (default: all) of
+# the installed kselftest directory through its runner, each script's output in LOGS/SCRIPT
+# (the runner's --per-test-log; its stdout then has the runner's own lines). Without it the
+# runner writes each script's output by opening /dev/stdout again, and in the guest the two
+# writers overwrite each other's lines.
+run_kselftests() {
+	local cmd="cd '$kselftests' && ./run_kselftest.sh ${runner_args[*]} --per-test-log '$1'" script
+	shift
+	for script in "$@"; do
+		cmd+=" -t bhlock:$script"
+	done
+	echo "$cmd"
 }
 
 # splat_cases: the expected-splat cases of the module's table that the clean boot copied out,
@@ -91,10 +133,18 @@ splat_cases() {
 }
 
 start=$SECONDS
-tree_begin lint
-"$BHLOCK_ROOT/scripts/lint.sh" >"$BHLOCK_RESULTS/lint.ktap" 2>&1
-import_ktap "$BHLOCK_RESULTS/lint.ktap"
-tree_end
+# stage NAME COMMAND...: a host stage that prints KTAP; its results, and its exit status.
+stage() {
+	local name=$1 status
+	shift
+	tree_begin "$name"
+	"$@" >"$BHLOCK_RESULTS/$name.ktap" 2>"$BHLOCK_RESULTS/$name.log"
+	status=$?
+	import_ktap "$BHLOCK_RESULTS/$name.ktap" "$name" "$status"
+	tree_end
+}
+stage harness "$BHLOCK_ROOT/scripts/test-harness.sh"
+stage lint "$BHLOCK_ROOT/scripts/lint.sh"
 for k in "${kernels[@]}"; do
 	out=$BHLOCK_RESULTS/$k
 	mkdir -p "$out"
@@ -107,8 +157,20 @@ for k in "${kernels[@]}"; do
 		continue
 	fi
 	record ok "build.kernel.$k"
+	# Once the first kernel is there, the others build in the background, at the lowest CPU
+	# priority, while it is tested (build-kernel.sh: the loop below waits for a kernel still
+	# being built, then finds it). With a warm cache there is nothing to build.
+	if [ -z "${prebuild:-}" ]; then
+		(
+			for next in "${kernels[@]:1}"; do
+				nice -n 19 "$BHLOCK_ROOT/scripts/build-kernel.sh" "$next" >/dev/null 2>&1 || break
+			done
+		) &
+		prebuild=$!
+	fi
 	if grep -q ': cached in ' "$out/kernel-build.log"; then
-		timing "kernel $k (cached)" "$(since "$t")"
+		# A wait of more than a second was for the build in the background to finish.
+		timing "kernel $k ($(awk -v s="$(since "$t")" 'BEGIN { print (s > 1 ? "built beside the tests, waited" : "cached") }'))" "$(since "$t")"
 	else
 		timing "kernel $k (built)" "$(since "$t")"
 	fi
@@ -119,26 +181,59 @@ for k in "${kernels[@]}"; do
 		continue
 	fi
 	record ok "build.module.$k"
+	tree_diag "largest stack frames of bhlock.ko on $k (bytes, function):"
+	while IFS= read -r line; do
+		tree_diag "  $line"
+	done < <(head -n 4 "$out/module/frames.txt")
 	timing "module $k" "$(since "$t")"
 	if [[ " ${BHLOCK_PROBE_KERNELS[*]} " == *" $k "* ]]; then
-		boot "$k" kernel test-kernel.sh
+		boot "$k" kernel "$(run_kselftests "$out/kernel.logs" test-kernel.sh)" test-kernel.sh
 		tree_diag "kernel $k: $((SECONDS - t0)) s"
 		tree_end
 		continue
 	fi
-	t=$EPOCHREALTIME
-	tree_begin "compile_fail.$k"
-	"$BHLOCK_ROOT/scripts/compile-fail.sh" "$kdir" "$k" "$out/compile-fail" >"$out/compile-fail.ktap"
-	import_ktap "$out/compile-fail.ktap"
-	tree_end
-	timing "compile-fail $k" "$(since "$t")"
-
+	# The compile-fail cases build on the host while the clean boot runs: the guest leaves
+	# the host's cores idle much of the time (its tests sleep, wait and reload).
+	(
+		t=$EPOCHREALTIME
+		"$BHLOCK_ROOT/scripts/compile-fail.sh" "$kdir" "$k" "$out/compile-fail" >"$out/compile-fail.ktap"
+		echo $? >"$out/compile-fail.status"
+		since "$t" >"$out/compile-fail.time"
+	) &
+	compile_fail=$!
 	rm -f "$out/scenarios.tsv"
-	boot "$k" clean "${test_progs[@]}"
+	boot_run "$k" clean "$(run_kselftests "$out/clean.logs")"
+	wait "$compile_fail"
+	tree_begin "compile_fail.$k"
+	import_ktap "$out/compile-fail.ktap" "compile_fail.$k" "$(cat "$out/compile-fail.status")"
+	tree_end
+	timing "compile-fail $k (beside the clean boot)" "$(cat "$out/compile-fail.time")"
+	boot_results "$k" clean "${test_progs[@]}"
+	# The deepest stack the clean boot's test-stack.sh measured: the top of its chain and
+	# bhlock's frames in it.
+	while IFS= read -r line; do
+		tree_diag "$line"
+	done < <(awk -v k="$k" 'sub(/^# # stack_max_size: /, "") { print "deepest stack on " k ": " $0; on = 1; next }
+		on && sub(/^# #     /, "  ") && (++n <= 6 || /\[bhlock\]/)' "$out/clean.logs/test-stack.sh" 2>/dev/null)
 	if [ -s "$out/scenarios.tsv" ]; then
+		# The splat boots, BHLOCK_PARALLEL_BOOTS (default 2) at a time: most of a short
+		# boot is one thread's work (QEMU's start, the kernel's, vng's), so two of them share
+		# 2 cores well; their results are read in table order afterwards.
+		t=$EPOCHREALTIME
+		running=0
 		for s in $(splat_cases); do
-			boot "$k" "splat-$s" "test-splat.sh $s"
+			boot_run "$k" "splat-$s" "cd '$kselftests/bhlock' && ./test-splat.sh $s" &
+			running=$((running + 1))
+			if [ "$running" -ge "${BHLOCK_PARALLEL_BOOTS:-2}" ]; then
+				wait -n
+				running=$((running - 1))
+			fi
 		done
+		wait
+		for s in $(splat_cases); do
+			boot_results "$k" "splat-$s"
+		done
+		timing "splat boots $k (${BHLOCK_PARALLEL_BOOTS:-2} at a time)" "$(since "$t")"
 	else
 		record not-ok "scenario.table.$k" "$out/clean.vm.log"
 	fi
@@ -152,7 +247,7 @@ if [[ " ${kernels[*]} " == *" nort "* ]]; then
 	t=$EPOCHREALTIME
 	tree_begin upstream
 	"$BHLOCK_ROOT/scripts/upstream.sh" "$BHLOCK_RESULTS/upstream" >"$BHLOCK_RESULTS/upstream.ktap" 2>&1
-	import_ktap "$BHLOCK_RESULTS/upstream.ktap"
+	import_ktap "$BHLOCK_RESULTS/upstream.ktap" upstream $?
 	tree_end
 	read -r kboot user test off wall <"$BHLOCK_RESULTS/upstream/console.log.phases" ||
 		kboot=- user=- test=- off=- wall=-
@@ -163,6 +258,8 @@ if [[ " ${kernels[*]} " == *" nort "* ]]; then
 	fi
 fi
 
+# Nothing outlives the run (the background builds are done by now, or failed).
+wait
 tree_diag "matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS"
 timing total "$SECONDS"
 tree_diag "where the time went (s; boot/user/test/off: guest time by phase, from the console):"

@@ -25,9 +25,12 @@ case $LLVM in
 *) nm=llvm-nm;;
 esac
 
+# The plan first, so that a run cut short is seen as one (scripts/ktap-tree.sh).
+cases=("$cases_dir"/*.rs)
 echo "TAP version 13"
+echo "1..${#cases[@]}"
 n=0
-for src in "$cases_dir"/*.rs; do
+for src in "${cases[@]}"; do
 	case_name=$(basename "$src" .rs)
 	expect=$(sed -n 's|^//! expect: \(.*\)$|\1|p' "$src")
 	# "//! cfg: CONFIG_X" builds the case as if the kernel had that option.
@@ -73,4 +76,3 @@ for src in "$cases_dir"/*.rs; do
 		fi
 	fi
 done
-echo "1..$n"

@@ -10,12 +10,24 @@
 #   tree_begin NAME              opens a subtest
 #   record ok|not-ok|skip NAME [DIAGNOSTIC_FILE]
 #                                a leaf result in the open subtest
-#   import_ktap FILE             the results of a kselftest script's KTAP (or of several,
-#                                one after the other), renumbered into the open subtest
+#   import_ktap FILE STAGE [STATUS]
+#                                the results of a KTAP document (or of several, one after
+#                                the other) that stage STAGE printed, renumbered into the open
+#                                subtest; and a failed leaf STAGE.incomplete where a document
+#                                has no result (and is no skip) or fewer than its plan, or
+#                                where STATUS, the stage's exit status, is not 0 and none of
+#                                its results failed: a stage that dies is never a pass
+#   import_kselftest FILE LOGS KERNEL SCRIPT...
+#                                the output of the kernel's kselftest runner, FILE, with each
+#                                script's own output in LOGS/SCRIPT (--per-test-log): each
+#                                script's results, and the runner's verdict on the script (its
+#                                exit status, a timeout) as a leaf kselftest.SCRIPT.KERNEL,
+#                                failed for each SCRIPT the runner gave no verdict on
 #   tree_diag TEXT               a "# " diagnostic line in the open subtest
 #   tree_end                     closes it: its result is not ok if a leaf failed
 #   tree_write FILE              the whole document
-# Leaves are counted in $passed, $failed, $skipped.
+# Leaves are counted in $passed, $failed, $skipped. A diagnostic of a result is kept where
+# the result failed, or everywhere when show_all_diags is set (`make soak`, for its figures).
 
 passed=0
 failed=0
@@ -71,16 +83,79 @@ record() {
 	fi
 }
 
+# ktap_doc_problem TEXT: why the KTAP document(s) TEXT do not make a complete result, or
+# nothing: a document with no result that is no skip, or with fewer or more results than
+# its plan.
+ktap_doc_problem() {
+	awk '
+	function done_doc() {
+		if (!docs) return
+		if (results == 0 && !skip_all) { print "document " docs ": no result"; bad = 1 }
+		else if (plan >= 0 && results != plan) {
+			print "document " docs ": " results " results for a plan of " plan; bad = 1
+		}
+	}
+	/^(TAP|KTAP) version/ { done_doc(); docs++; results = 0; plan = -1; skip_all = 0; next }
+	/^1\.\.[0-9]+/ { if (!docs) docs = 1; plan = substr($1, 4) + 0
+		if (plan == 0 && $0 ~ /# SKIP/) skip_all = 1; next }
+	/^# SKIP/ { if (plan == 0) skip_all = 1; next }
+	/^(not )?ok [0-9]/ { if (!docs) docs = 1; results++ }
+	END { done_doc(); if (!docs) print "no output" }' <<<"$1"
+}
+
 import_ktap() {
-	local line t in_failure=0
+	local file=$1 stage=$2 status=${3:-0} line t in_failure=0 bad_before=$failed problem
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*"# SKIP"*) t=${line#ok * }; record skip "${t%% # SKIP*}"; in_failure=0;;
 		"ok "*) t=${line#ok * }; record ok "$t"; in_failure=0;;
 		"not ok "*) t=${line#not ok * }; record not-ok "$t"; in_failure=1;;
-		"# "*) [ $in_failure -eq 0 ] || tree_diag "${line#\# }";;
+		"# "*) if [ $in_failure -eq 1 ] || [ -n "${show_all_diags:-}" ]; then
+				tree_diag "${line#\# }"
+			fi;;
 		esac
-	done <"$1"
+	done <"$file"
+	problem=$(ktap_doc_problem "$(cat "$file")")
+	if [ -n "$problem" ] || { [ "$status" -ne 0 ] && [ "$failed" -eq "$bad_before" ]; }; then
+		record not-ok "$stage.incomplete"
+		tree_diag "$stage: ${problem:-exit status $status}"
+	fi
+}
+
+import_kselftest() {
+	local file=$1 logs=$2 kernel=$3 line script='' inner='' name seen=" "
+	shift 3
+	while IFS= read -r line; do
+		case "$line" in
+		"# selftests: "*)
+			script=${line##*: }
+			inner=;;
+		"ok "*"selftests: "* | "not ok "*"selftests: "*)
+			[ -n "$script" ] || continue
+			name=kselftest.${script%.sh}.$kernel
+			seen+="$script "
+			[ ! -f "$logs/$script" ] || inner=$(sed 's/^# \{0,1\}//' "$logs/$script")$'\n'
+			printf '%s' "$inner" >"$file.script"
+			import_ktap "$file.script" "$name"
+			case "$line" in
+			"ok "*"# SKIP"*) record skip "$name";;
+			"ok "*) record ok "$name";;
+			*) record not-ok "$name"
+			   tree_diag "the runner: ${line#*"selftests: "}";;
+			esac
+			script=;;
+		"# "*) [ -z "$script" ] || inner+=${line#\# }$'\n';;
+		esac
+	done <"$file"
+	rm -f "$file.script"
+	for script in "$@"; do
+		[[ $seen == *" $script "* ]] && continue
+		[ ! -f "$logs/$script" ] || inner=$(sed 's/^# \{0,1\}//' "$logs/$script")
+		record not-ok "kselftest.${script%.sh}.$kernel"
+		tree_diag "the runner gave no verdict on $script${inner:+; it printed, unfinished:}"
+		[ -z "$inner" ] || tree_diag "$(tail -n 5 <<<"$inner")"
+		inner=
+	done
 }
 
 tree_end() {

@@ -52,6 +52,16 @@ declare -A BHLOCK_KERNEL_SEED=([rt-bhlock]=rt [rt-nolock]=rt)
 # boots, so that the benchmark figures exist without lockdep's cost as well as with it.
 BHLOCK_KERNELS_NO_LOCKDEP=(perf)
 
+# bhlock_scale: the size every test runs at, BHLOCK_SCALE: `gate` (the default, `make
+# check`: each check at the size that shows it works and can fail) or `soak` (`make soak`:
+# the same tests at full scale). The selftests read the same variable (functions.sh).
+bhlock_scale() {
+	case ${BHLOCK_SCALE:-gate} in
+	gate | soak) echo "${BHLOCK_SCALE:-gate}";;
+	*) die "BHLOCK_SCALE=$BHLOCK_SCALE: gate or soak";;
+	esac
+}
+
 log() { printf 'bhlock: %s\n' "$*" >&2; }
 die() { printf 'bhlock: error: %s\n' "$*" >&2; exit 1; }
 
@@ -64,4 +74,25 @@ rustfmt_cmd() {
 	elif rustfmt --version >/dev/null 2>&1; then
 		echo rustfmt
 	fi
+}
+
+# with_mounts SRC:DEST... -- CMD...: runs CMD in a private mount namespace in which each file
+# or directory SRC is bind-mounted over DEST (which must exist): a build then sees patched or
+# added files at the shared kernel source's own paths, and the cached tree is never changed.
+# Root may mount in a new mount namespace; anybody else needs a user namespace for it.
+with_mounts() {
+	local ns=(unshare -m) mounts=()
+	[ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
+	while [ "$1" != -- ]; do
+		mounts+=("$1")
+		shift
+	done
+	shift
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
+	"${ns[@]}" bash -c 'while [ "$1" != -- ]; do
+			mount --bind "${1%%:*}" "${1#*:}" || exit 1
+			shift
+		done
+		shift
+		exec "$@"' sh "${mounts[@]}" -- "$@"
 }

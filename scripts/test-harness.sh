@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# test-harness.sh: the negative controls of `make check`'s own verdict, as KTAP, on the host
+# and without a kernel: each feeds the harness's parsers (scripts/ktap-tree.sh, `counter` in
+# selftests/bhlock/functions.sh) the output of a stage that went wrong, and is ok when the
+# harness counts a failure for it. One positive control shows that a complete stage passes.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+count=0
+echo "TAP version 13"
+
+# verdict NAME EXPECTED_FAILURES FILE STAGE_COMMAND...: runs STAGE_COMMAND (an import_* call
+# on FILE) in a fresh harness and prints NAME ok when it counted EXPECTED_FAILURES failed
+# leaves (0 or "some").
+verdict() {
+	local test=$1 expected=$2 printed=$3 got
+	shift 3
+	got=$(
+		# shellcheck source=scripts/ktap-tree.sh
+		. "$BHLOCK_ROOT/scripts/ktap-tree.sh"
+		tree_begin stage
+		"$@" >/dev/null
+		echo "$failed"
+	)
+	# shellcheck disable=SC2031 # the subshells below never change count
+	count=$((count + 1))
+	if { [ "$expected" = some ] && [ "${got:-0}" -gt 0 ]; } ||
+		{ [ "$expected" = 0 ] && [ "${got:-1}" -eq 0 ]; }; then
+		echo "ok $count harness.$test"
+	else
+		echo "not ok $count harness.$test"
+		echo "# expected $expected failed leaves, counted ${got:-none}; the stage printed:"
+		sed 's/^/#   /' "$printed"
+	fi
+}
+
+# A lint run that passes, as the positive control.
+printf 'TAP version 13\nok 1 lint.a\nok 2 lint.b\n1..2\n' >"$tmp/good"
+verdict complete_stage_passes 0 "$tmp/good" import_ktap "$tmp/good" lint 0
+
+# A lint stage that exits before printing anything.
+: >"$tmp/empty"
+verdict stage_without_output_fails some "$tmp/empty" import_ktap "$tmp/empty" lint 1
+
+# A stage that printed a header and no result, and said it passed.
+printf 'TAP version 13\n' >"$tmp/header"
+verdict stage_without_result_fails some "$tmp/header" import_ktap "$tmp/header" lint 0
+
+# A compile-fail run that crashes after its first case: all it printed passed.
+printf 'TAP version 13\n1..3\nok 1 compile_fail.a\n' >"$tmp/crashed"
+verdict stage_cut_short_fails some "$tmp/crashed" import_ktap "$tmp/crashed" compile_fail 139
+
+# A stage that printed only passes and a complete plan, but exited with an error.
+verdict stage_exit_status_counts some "$tmp/good" import_ktap "$tmp/good" upstream 2
+
+# A whole-file skip is a skip, not a failure.
+printf 'TAP version 13\n1..0\n# SKIP no lockdep\n' >"$tmp/skip"
+verdict skipped_file_is_no_failure 0 "$tmp/skip" import_ktap "$tmp/skip" kselftest 0
+
+# The kselftest runner: a script that died (exit=1) after two passes, and a script that never
+# got a verdict (the guest stopped in it).
+cat >"$tmp/runner" <<'KTAP'
+TAP version 13
+1..3
+# timeout set to 300
+# selftests: bhlock: test-a.sh
+# TAP version 13
+# 1..3
+# ok 1 a.one.nort
+# ok 2 a.two.nort
+not ok 1 selftests: bhlock: test-a.sh # exit=1
+# timeout set to 300
+# selftests: bhlock: test-b.sh
+# TAP version 13
+# 1..1
+# ok 1 b.one.nort
+ok 2 selftests: bhlock: test-b.sh
+# timeout set to 300
+# selftests: bhlock: test-c.sh
+# TAP version 13
+# 1..2
+KTAP
+verdict kselftest_script_exit_fails some "$tmp/runner" \
+	import_kselftest "$tmp/runner" "$tmp/no-logs" nort test-a.sh test-b.sh
+verdict kselftest_missing_verdict_fails some "$tmp/runner" \
+	import_kselftest "$tmp/runner" "$tmp/no-logs" nort test-b.sh test-c.sh
+sed -n '/test-b.sh$/,/^ok 2/p' "$tmp/runner" | sed '1i TAP version 13' >"$tmp/runner-b"
+verdict kselftest_complete_script_passes 0 "$tmp/runner-b" \
+	import_kselftest "$tmp/runner-b" "$tmp/no-logs" nort test-b.sh
+
+# The same with the runner's per-script logs (--per-test-log, as check.sh runs it): a script
+# that exited 0 with a plan it did not keep.
+mkdir -p "$tmp/logs"
+printf 'TAP version 13\n1..2\n# selftests: bhlock: test-d.sh\nok 1 selftests: bhlock: test-d.sh\n' \
+	>"$tmp/runner-d"
+printf '# timeout set to 300\n# TAP version 13\n# 1..3\n# ok 1 d.one.nort\n' >"$tmp/logs/test-d.sh"
+verdict kselftest_log_cut_short_fails some "$tmp/logs/test-d.sh" \
+	import_kselftest "$tmp/runner-d" "$tmp/logs" nort test-d.sh
+printf '# timeout set to 300\n# TAP version 13\n# 1..1\n# ok 1 d.one.nort\n' >"$tmp/logs/test-d.sh"
+verdict kselftest_log_complete_passes 0 "$tmp/logs/test-d.sh" \
+	import_kselftest "$tmp/runner-d" "$tmp/logs" nort test-d.sh
+
+# A counter the module no longer reports (renamed): never read as a zero.
+mkdir -p "$tmp/debugfs"
+printf 'run 1: 1 s, ended\nevents: lost_updates=0\nviolations: cache_count_mismatch=0\n' \
+	>"$tmp/debugfs/stats"
+count=$((count + 1))
+got=$(
+	# shellcheck source=selftests/bhlock/functions.sh
+	. "$BHLOCK_ROOT/selftests/bhlock/functions.sh"
+	debugfs=$tmp/debugfs
+	read_stats
+	[ "$(counter cache_count_mismatch)" -eq 0 ] && echo kept
+	[ "$(counter cache_count_mismatched 2>/dev/null)" -eq 0 ] 2>/dev/null && echo renamed
+)
+if [ "$got" = kept ]; then
+	echo "ok $count harness.renamed_counter_fails"
+else
+	echo "not ok $count harness.renamed_counter_fails"
+	echo "# the checks that passed: ${got//$'\n'/ } (want only kept)"
+fi
+echo "1..$count"
