@@ -116,16 +116,11 @@ if [ -f "$patch_file" ]; then
 		cp "$ksrc/$f" "$src/$f"
 	done
 	patch -s -p1 -d "$src" <"$patch_file" || die "kernel $name: configs/$name.patch does not apply"
-	# Root may mount in a new mount namespace; anybody else needs a user namespace for it.
-	ns=(unshare -m)
-	[ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
-	kmake() {
-		# shellcheck disable=SC2016 # the inner shell expands its own arguments
-		"${ns[@]}" bash -c 'src=$1 ksrc=$2; shift 2
-			while [ "$1" != -- ]; do mount --bind "$src/$1" "$ksrc/$1" || exit 1; shift; done
-			shift; exec make -C "$ksrc" "$@"' sh "$src" "$ksrc" "${patched[@]}" -- \
-			O="$out" "${kmake_args[@]}" "$@"
-	}
+	mounts=()
+	for f in "${patched[@]}"; do
+		mounts+=("$src/$f:$ksrc/$f")
+	done
+	kmake() { with_mounts "${mounts[@]}" -- make -C "$ksrc" O="$out" "${kmake_args[@]}" "$@"; }
 fi
 kmake -s tinyconfig >&2
 "$ksrc/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null

@@ -209,13 +209,10 @@ else
 	cp -a "$base" "$kdir.tmp" && rm -f "$kdir.tmp/.bhlock-built" && mv "$kdir.tmp" "$kdir"
 	"$ksrc/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" \
 		"$BHLOCK_ROOT/configs/upstream.config" >/dev/null
-	# Root may mount in a new mount namespace; anybody else needs a user namespace for it.
-	ns=(unshare -m)
-	[ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
 	# RUSTDOC builds the doctests; it is not in kmake_args, so the nort objects stay valid.
-	# shellcheck disable=SC2016 # the inner shells expand their own arguments
-	if "${ns[@]}" sh -c 'mount --bind "$1" "$2/rust" && shift 2 && exec "$@"' sh \
-		"$src/rust" "$ksrc" bash -c 'make -s -C "$1" O="$2" "${@:3}" olddefconfig &&
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
+	if with_mounts "$src/rust:$ksrc/rust" -- \
+		bash -c 'make -s -C "$1" O="$2" "${@:3}" olddefconfig &&
 			make -C "$1" O="$2" "${@:3}" -j"$(($(nproc) + 1))"' sh \
 		"$ksrc" "$kdir" "${kmake_args[@]}" RUSTDOC="$RUSTDOC" >"$kdir/build.log" 2>&1 &&
 		grep -qx 'CONFIG_RUST_KERNEL_DOCTESTS=y' "$kdir/.config"; then
