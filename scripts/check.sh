@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # check.sh: the test matrix behind `make check`.
 #
-# For every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS_ONLY="rt" picks a subset,
-# SCENARIOS="abba lifo_napi" a subset of the scenario table):
-# build it (or take it from the cache), build bhlock.ko against it with no warnings, then boot
-# it under virtme-ng: once for the kselftest scripts of selftests/bhlock (everything expected
-# clean, as kselftest's run_tests would run it), then once for each expected-splat case of the
-# module's scenario table (lockdep and WARN_ON_ONCE() report only once). Then the probe's
-# must-fail kernel (rt-nolock): built from a copy of rt, booted once for test-kernel.sh alone,
-# whose cases must catch the corruption there. Every result is a KTAP
+# First the harness's own negative controls (scripts/test-harness.sh) and lint. Then, for
+# every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS_ONLY="rt" picks a subset,
+# SCENARIOS="abba lifo_napi" a subset of the scenario table): build it (or take it from the
+# cache), build bhlock.ko against it with no warnings and no stack frame above the kernel's
+# limit, then boot it under virtme-ng: once for the kselftest scripts of selftests/bhlock
+# (everything expected clean) through the kernel's own kselftest runner, then once for each
+# expected-splat case of the module's scenario table (lockdep and WARN_ON_ONCE() report only
+# once). Then the probe's must-fail kernel (rt-nolock): built from a copy of rt, booted once
+# for test-kernel.sh alone, whose cases must catch the corruption there. The kernels (and
+# the upstream series) are jobs, two at a time; see below. BHLOCK_SCALE (gate, or soak for
+# `make soak`) is the size of every test. Every result is a KTAP
 # line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and the build logs go
 # to $BHLOCK_RESULTS/<kernel>/. Then a table of where the time went (also
 # $BHLOCK_RESULTS/timings.txt): setup, each kernel build or cache hit, module build,
@@ -145,32 +148,22 @@ stage() {
 }
 stage harness "$BHLOCK_ROOT/scripts/test-harness.sh"
 stage lint "$BHLOCK_ROOT/scripts/lint.sh"
-for k in "${kernels[@]}"; do
-	out=$BHLOCK_RESULTS/$k
+
+# check_kernel K: every test of kernel K, as the subtree K: build it (or take it from the
+# cache), build bhlock.ko against it, then its boots.
+check_kernel() {
+	local k=$1 out=$BHLOCK_RESULTS/$1 t0=$SECONDS t=$EPOCHREALTIME kdir ko line s compile_fail
+	local running
 	mkdir -p "$out"
-	t0=$SECONDS
-	t=$EPOCHREALTIME
 	tree_begin "$k"
 	if ! kdir=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k" 2>"$out/kernel-build.log"); then
 		record not-ok "build.kernel.$k" "$out/kernel-build.log"
 		tree_end
-		continue
+		return
 	fi
 	record ok "build.kernel.$k"
-	# Once the first kernel is there, the others build in the background, at the lowest CPU
-	# priority, while it is tested (build-kernel.sh: the loop below waits for a kernel still
-	# being built, then finds it). With a warm cache there is nothing to build.
-	if [ -z "${prebuild:-}" ]; then
-		(
-			for next in "${kernels[@]:1}"; do
-				nice -n 19 "$BHLOCK_ROOT/scripts/build-kernel.sh" "$next" >/dev/null 2>&1 || break
-			done
-		) &
-		prebuild=$!
-	fi
 	if grep -q ': cached in ' "$out/kernel-build.log"; then
-		# A wait of more than a second was for the build in the background to finish.
-		timing "kernel $k ($(awk -v s="$(since "$t")" 'BEGIN { print (s > 1 ? "built beside the tests, waited" : "cached") }'))" "$(since "$t")"
+		timing "kernel $k (cached)" "$(since "$t")"
 	else
 		timing "kernel $k (built)" "$(since "$t")"
 	fi
@@ -178,7 +171,7 @@ for k in "${kernels[@]}"; do
 	if ! ko=$("$BHLOCK_ROOT/scripts/build-module.sh" "$kdir" "$out/module" 2>"$out/module-build.log"); then
 		record not-ok "build.module.$k" "$out/module-build.log"
 		tree_end
-		continue
+		return
 	fi
 	record ok "build.module.$k"
 	tree_diag "largest stack frames of bhlock.ko on $k (bytes, function):"
@@ -190,7 +183,7 @@ for k in "${kernels[@]}"; do
 		boot "$k" kernel "$(run_kselftests "$out/kernel.logs" test-kernel.sh)" test-kernel.sh
 		tree_diag "kernel $k: $((SECONDS - t0)) s"
 		tree_end
-		continue
+		return
 	fi
 	# The compile-fail cases build on the host while the clean boot runs: the guest leaves
 	# the host's cores idle much of the time (its tests sleep, wait and reload).
@@ -219,15 +212,16 @@ for k in "${kernels[@]}"; do
 		# The splat boots, BHLOCK_PARALLEL_BOOTS (default 2) at a time: most of a short
 		# boot is one thread's work (QEMU's start, the kernel's, vng's), so two of them share
 		# 2 cores well; their results are read in table order afterwards.
+		# (A job's only background processes here are these boots.)
 		t=$EPOCHREALTIME
 		running=0
 		for s in $(splat_cases); do
-			boot_run "$k" "splat-$s" "cd '$kselftests/bhlock' && ./test-splat.sh $s" &
-			running=$((running + 1))
 			if [ "$running" -ge "${BHLOCK_PARALLEL_BOOTS:-2}" ]; then
 				wait -n
 				running=$((running - 1))
 			fi
+			boot_run "$k" "splat-$s" "cd '$kselftests/bhlock' && ./test-splat.sh $s" &
+			running=$((running + 1))
 		done
 		wait
 		for s in $(splat_cases); do
@@ -239,12 +233,13 @@ for k in "${kernels[@]}"; do
 	fi
 	tree_diag "kernel $k: $((SECONDS - t0)) s"
 	tree_end
-done
+}
 
-# The guard API as an upstream patch series, built into a copy of the nort kernel and its
-# examples run as KUnit doctests (scripts/upstream.sh): with nort, the kernel it builds on.
-if [[ " ${kernels[*]} " == *" nort "* ]]; then
-	t=$EPOCHREALTIME
+# check_upstream: the guard API as an upstream patch series, built into a copy of the nort
+# kernel and its examples run as KUnit doctests (scripts/upstream.sh), as the subtree
+# upstream.
+check_upstream() {
+	local t=$EPOCHREALTIME kboot user test off wall
 	tree_begin upstream
 	"$BHLOCK_ROOT/scripts/upstream.sh" "$BHLOCK_RESULTS/upstream" >"$BHLOCK_RESULTS/upstream.ktap" 2>&1
 	import_ktap "$BHLOCK_RESULTS/upstream.ktap" upstream $?
@@ -256,10 +251,38 @@ if [[ " ${kernels[*]} " == *" nort "* ]]; then
 	else
 		timing "upstream (kernel built)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
 	fi
-fi
+}
 
-# Nothing outlives the run (the background builds are done by now, or failed).
+# The jobs: each kernel's tests, and with nort (the kernel it builds on) the upstream series,
+# BHLOCK_PARALLEL_JOBS (default 2) at a time, each in a subshell whose results are added in
+# this order once it ends (run_job, job_results). Two jobs share the 2 cores well: a guest
+# under TCG leaves them idle much of the time (its tests sleep, wait and reload), and kernel
+# builds and module builds fill the rest. A kernel that another job needs as its base (rt for
+# rt-bhlock and rt-nolock, nort for upstream) is built by that job's build-kernel.sh, which
+# waits for a build of the same kernel already under way.
+job_names=("${kernels[@]}")
+[[ " ${kernels[*]} " != *" nort "* ]] || job_names+=(upstream)
+jobs_dir=$BHLOCK_RESULTS/jobs
+mkdir -p "$jobs_dir"
+# (This shell's only background processes here are the jobs.)
+running=0
+for job in "${job_names[@]}"; do
+	if [ "$running" -ge "${BHLOCK_PARALLEL_JOBS:-2}" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	if [ "$job" = upstream ]; then
+		run_job "$jobs_dir" upstream check_upstream &
+	else
+		run_job "$jobs_dir" "$job" check_kernel "$job" &
+	fi
+	running=$((running + 1))
+done
 wait
+for job in "${job_names[@]}"; do
+	job_results "$jobs_dir" "$job"
+done
+
 tree_diag "matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS"
 timing total "$SECONDS"
 tree_diag "where the time went (s; boot/user/test/off: guest time by phase, from the console):"

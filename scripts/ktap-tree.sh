@@ -26,6 +26,11 @@
 #   tree_diag TEXT               a "# " diagnostic line in the open subtest
 #   tree_end                     closes it: its result is not ok if a leaf failed
 #   tree_write FILE              the whole document
+#   run_job DIR NAME COMMAND...  runs COMMAND (which adds subtrees to the open subtree) in a
+#                                subshell, with its own count, its output and its timing rows
+#                                ($timings) in DIR/NAME.*: jobs may run side by side
+#   job_results DIR NAME         adds job NAME's subtrees and counts to this shell's, in the
+#                                order of the calls, and prints its output, renumbered
 # Leaves are counted in $passed, $failed, $skipped. A diagnostic of a result is kept where
 # the result failed, or everywhere when show_all_diags is set (`make soak`, for its figures).
 
@@ -185,4 +190,46 @@ tree_write() {
 		printf '%s' "${t_lines[0]}"
 		echo "# $passed passed, $failed failed, $skipped skipped"
 	} >"$1"
+}
+
+# The job's counts are its subshell's own on purpose: job_results adds them up.
+# shellcheck disable=SC2030
+run_job() {
+	local dir=$1 name=$2
+	shift 2
+	(
+		passed=0 failed=0 skipped=0 leaves=0
+		t_lines[depth]=
+		t_count[depth]=0
+		t_bad[depth]=0
+		timings=$dir/$name.timings
+		: >"$timings"
+		"$@"
+		{
+			echo "$passed $failed $skipped $leaves ${t_count[depth]} ${t_bad[depth]}"
+			printf '%s' "${t_lines[depth]}"
+		} >"$dir/$name.tree"
+	) >"$dir/$name.out" 2>"$dir/$name.err"
+}
+
+# shellcheck disable=SC2031 # these are this shell's counts, not a job's
+job_results() {
+	local dir=$1 name=$2 p f s l count bad lines
+	if ! { read -r p f s l count bad && lines=$(cat); } <"$dir/$name.tree" 2>/dev/null; then
+		record not-ok "job.$name" "$dir/$name.err"
+		return
+	fi
+	# The job's results at this level are numbered from 1: number them on from here.
+	lines=$(awk -v base="${t_count[depth]}" '
+		/^(not )?ok [0-9]+ / { n = ($1 == "not") ? 3 : 2; $n += base } { print }' <<<"$lines")
+	[ -z "$lines" ] || t_lines[depth]+=$lines$'\n'
+	awk -v base="$leaves" '
+		/^(not )?ok [0-9]+ / { n = ($1 == "not") ? 3 : 2; $n += base } { print }' "$dir/$name.out"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	leaves=$((leaves + l))
+	t_count[depth]=$((t_count[depth] + count))
+	[ "$bad" -eq 0 ] || t_bad[depth]=1
+	cat "$dir/$name.timings" >>"$timings"
 }

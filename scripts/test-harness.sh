@@ -103,6 +103,22 @@ printf '# timeout set to 300\n# TAP version 13\n# 1..1\n# ok 1 d.one.nort\n' >"$
 verdict kselftest_log_complete_passes 0 "$tmp/logs/test-d.sh" \
 	import_kselftest "$tmp/runner-d" "$tmp/logs" nort test-d.sh
 
+# Jobs that ran side by side (run_job, job_results): a failure in one of them is counted.
+job_ok() { tree_begin "$1"; record ok "$1.one"; tree_end; }
+job_failing() { tree_begin "$1"; record not-ok "$1.one"; tree_end; }
+# two_jobs KIND KIND: runs a job of each kind, then adds their results.
+two_jobs() {
+	local timings=$tmp/timings
+	run_job "$tmp" a "$1" a
+	run_job "$tmp" b "$2" b
+	job_results "$tmp" a
+	job_results "$tmp" b
+}
+printf 'job a passes, job b fails\n' >"$tmp/jobs"
+verdict job_failure_counts some "$tmp/jobs" two_jobs job_ok job_failing
+printf 'jobs a and b pass\n' >"$tmp/jobs-ok"
+verdict jobs_passing_pass 0 "$tmp/jobs-ok" two_jobs job_ok job_ok
+
 # A counter the module no longer reports (renamed): never read as a zero.
 mkdir -p "$tmp/debugfs"
 printf 'run 1: 1 s, ended\nevents: lost_updates=0\nviolations: cache_count_mismatch=0\n' \
