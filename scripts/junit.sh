@@ -6,6 +6,12 @@
 # ("nort/boot.clean.nort"), one testcase per leaf, its class the name's first part (build,
 # lint, vm, scenario, ...); a failure carries the diagnostic lines that follow it. A subtest's
 # own result line is not a testcase: it only sums up its leaves.
+#
+# Not 7.3's `kunit.py parse --junit`: compared on the same ktap.txt, it nests <testsuite> in
+# <testsuite> with no <testsuites> root (which CI test views read as one suite, or not at
+# all), gives no classname, and its failures say "Test Failed" without the diagnostics that
+# say why. The kernel's parser is used to check that the document is KTAP it reads
+# (harness.kunit_parse_reads_the_tree in scripts/test-harness.sh).
 set -euo pipefail
 ktap=${1:?usage: junit.sh KTAP}
 

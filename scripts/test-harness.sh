@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # test-harness.sh: the negative controls of `make check`'s own verdict, as KTAP, on the host
-# and without a kernel: each feeds the harness's parsers (scripts/ktap-tree.sh, `counter` in
+# and without booting a kernel: each feeds the harness's parsers (scripts/ktap-tree.sh, `counter` in
 # selftests/bhlock/functions.sh) the output of a stage that went wrong, and is ok when the
 # harness counts a failure for it. One positive control shows that a complete stage passes.
 set -uo pipefail
@@ -9,7 +9,7 @@ set -uo pipefail
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-count=0
+case_no=0
 echo "TAP version 13"
 
 # verdict NAME EXPECTED_FAILURES FILE STAGE_COMMAND...: runs STAGE_COMMAND (an import_* call
@@ -25,13 +25,12 @@ verdict() {
 		"$@" >/dev/null
 		echo "$failed"
 	)
-	# shellcheck disable=SC2031 # the subshells below never change count
-	count=$((count + 1))
+		case_no=$((case_no + 1))
 	if { [ "$expected" = some ] && [ "${got:-0}" -gt 0 ]; } ||
 		{ [ "$expected" = 0 ] && [ "${got:-1}" -eq 0 ]; }; then
-		echo "ok $count harness.$test"
+		echo "ok $case_no harness.$test"
 	else
-		echo "not ok $count harness.$test"
+		echo "not ok $case_no harness.$test"
 		echo "# expected $expected failed leaves, counted ${got:-none}; the stage printed:"
 		sed 's/^/#   /' "$printed"
 	fi
@@ -119,11 +118,40 @@ verdict job_failure_counts some "$tmp/jobs" two_jobs job_ok job_failing
 printf 'jobs a and b pass\n' >"$tmp/jobs-ok"
 verdict jobs_passing_pass 0 "$tmp/jobs-ok" two_jobs job_ok job_ok
 
+# The nested document (tree_write), jobs and all, is what the kernel's own KTAP parser reads:
+# tools/testing/kunit/kunit.py parse counts the same results, and the failure.
+nested_document() {
+	local timings=$tmp/timings
+	tree_begin lint
+	record ok lint.a
+	tree_end
+	run_job "$tmp" a job_ok a
+	run_job "$tmp" b job_failing b
+	job_results "$tmp" a
+	job_results "$tmp" b
+	tree_write "$tmp/ktap.txt"
+}
+case_no=$((case_no + 1))
+ksrc=$("$BHLOCK_ROOT/scripts/kernel-source.sh" 2>/dev/null)
+parsed=$(
+	# shellcheck source=scripts/ktap-tree.sh
+	. "$BHLOCK_ROOT/scripts/ktap-tree.sh"
+	nested_document >/dev/null
+	python3 "$ksrc/tools/testing/kunit/kunit.py" parse "$tmp/ktap.txt" 2>&1 |
+		sed -n 's/.*Testing complete\. \(Ran .*\)/\1/p'
+)
+if [ "$parsed" = "Ran 3 tests: passed: 2, failed: 1" ]; then
+	echo "ok $case_no harness.kunit_parse_reads_the_tree"
+else
+	echo "not ok $case_no harness.kunit_parse_reads_the_tree"
+	echo "# kunit.py parse said: ${parsed:-nothing} (want: Ran 3 tests: passed: 2, failed: 1)"
+fi
+
 # A counter the module no longer reports (renamed): never read as a zero.
 mkdir -p "$tmp/debugfs"
 printf 'run 1: 1 s, ended\nevents: lost_updates=0\nviolations: cache_count_mismatch=0\n' \
 	>"$tmp/debugfs/stats"
-count=$((count + 1))
+case_no=$((case_no + 1))
 got=$(
 	# shellcheck source=selftests/bhlock/functions.sh
 	. "$BHLOCK_ROOT/selftests/bhlock/functions.sh"
@@ -133,9 +161,9 @@ got=$(
 	[ "$(counter cache_count_mismatched 2>/dev/null)" -eq 0 ] 2>/dev/null && echo renamed
 )
 if [ "$got" = kept ]; then
-	echo "ok $count harness.renamed_counter_fails"
+	echo "ok $case_no harness.renamed_counter_fails"
 else
-	echo "not ok $count harness.renamed_counter_fails"
+	echo "not ok $case_no harness.renamed_counter_fails"
 	echo "# the checks that passed: ${got//$'\n'/ } (want only kept)"
 fi
-echo "1..$count"
+echo "1..$case_no"
