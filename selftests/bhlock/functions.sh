@@ -15,8 +15,9 @@
 #                  fail; soak: the same checks at full scale (more cycles, repeats, longer
 #                  runs); see `scaled`
 #   BHLOCK_SKIP_KERNEL_INDEPENDENT  set: skip the checks whose result cannot depend on the
-#                  kernel (the parameter parser's refusals, each a load); `make check` sets it
-#                  at gate size for every kernel of its matrix but the first
+#                  kernel (the parameter parser's refusals, the walk of bhlock's own
+#                  allocation failures at load: many loads each); `make check` sets it at gate
+#                  size for every kernel of its matrix but the first
 
 set -u
 selftest_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
