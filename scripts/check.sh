@@ -52,6 +52,14 @@ mapfile -t test_progs < <(sed -n 's/^bhlock://p' "$kselftests/kselftest-list.txt
 timing "kselftest install" "$(since "$t")"
 # The runner's per-script timeout: the directory's settings at gate size; at soak size a run
 # lasts as long as the scale asks.
+# scaled_by_scale GATE SOAK: the value for this run's size.
+scaled_by_scale() {
+	if [ "$(bhlock_scale)" = soak ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
 runner_args=()
 if [ "$(bhlock_scale)" = soak ]; then
 	runner_args=(--override-timeout 7200)
@@ -73,8 +81,11 @@ boot() {
 boot_run() {
 	local k=$1 boot=$2 command=$3 expect_file=$out/$2.expect
 	# The clean boot runs every test in TEST_PROGS: its hang limit leaves room for a machine
-	# twice as slow as the slowest seen, at soak size too. A splat boot takes seconds.
-	BHLOCK_VNG_TIMEOUT=${BHLOCK_VNG_TIMEOUT:-$([ "$boot" = clean ] && echo 1800 || echo 600)} \
+	# twice as slow as the slowest seen, and a soak's clean boot runs for most of an hour. A
+	# splat boot takes seconds.
+	local timeout=600
+	[ "$boot" != clean ] || timeout=$(scaled_by_scale 1800 7200)
+	BHLOCK_VNG_TIMEOUT=${BHLOCK_VNG_TIMEOUT:-$timeout} \
 	"$BHLOCK_ROOT/scripts/vng-run.sh" --expect-file "$expect_file" "$kdir" "$out/$boot.console.log" -- \
 		env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" BHLOCK_ARGS="${BHLOCK_ARGS:-}" \
 		BHLOCK_SCALE="$(bhlock_scale)" SCENARIOS="${SCENARIOS:-}" \
