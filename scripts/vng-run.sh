@@ -111,6 +111,9 @@ PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" 
 	--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
 	-- bash -c "$marked_command" "$uname_file" "$@" </dev/null 2>"$console" &
 vng_pid=$!
+# vng has a session of its own, which a Ctrl-C of `make check` (or the end of the run that
+# started this) does not reach: its guest would go on, a core busy, until its command ends.
+trap 'kill -TERM -- -"$vng_pid" 2>/dev/null; exit 130' INT TERM
 (
 	# A killed sleep (the guest exited in time) must not count as a hang.
 	sleep "$timeout_s" || exit 0
