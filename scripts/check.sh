@@ -276,12 +276,23 @@ job_names=("${kernels[@]}")
 [[ " ${kernels[*]} " != *" nort "* ]] || job_names+=(upstream)
 jobs_dir=$BHLOCK_RESULTS/jobs
 mkdir -p "$jobs_dir"
+# results_so_far: adds the results of the jobs that have ended, in the matrix's order, up to
+# the first one still running: each is printed as soon as it and those before it are done.
+next_result=0
+results_so_far() {
+	while [ "$next_result" -lt ${#job_names[@]} ] &&
+		job_ended "$jobs_dir" "${job_names[next_result]}"; do
+		job_results "$jobs_dir" "${job_names[next_result]}"
+		next_result=$((next_result + 1))
+	done
+}
 # (This shell's only background processes here are the jobs.)
 running=0
 for job in "${job_names[@]}"; do
 	if [ "$running" -ge "${BHLOCK_PARALLEL_JOBS:-1}" ]; then
 		wait -n
 		running=$((running - 1))
+		results_so_far
 	fi
 	if [ "$job" = upstream ]; then
 		run_job "$jobs_dir" upstream check_upstream &
@@ -291,9 +302,7 @@ for job in "${job_names[@]}"; do
 	running=$((running + 1))
 done
 wait
-for job in "${job_names[@]}"; do
-	job_results "$jobs_dir" "$job"
-done
+results_so_far
 
 tree_diag "matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS"
 timing total "$SECONDS"

@@ -31,6 +31,7 @@
 #                                ($timings) in DIR/NAME.*: jobs may run side by side
 #   job_results DIR NAME         adds job NAME's subtrees and counts to this shell's, in the
 #                                order of the calls, and prints its output, renumbered
+#   job_ended DIR NAME           whether job NAME has ended
 # Leaves are counted in $passed, $failed, $skipped. A diagnostic of a result is kept where
 # the result failed, or everywhere when show_all_diags is set (`make soak`, for its figures).
 
@@ -208,8 +209,16 @@ run_job() {
 		{
 			echo "$passed $failed $skipped $leaves ${t_count[depth]} ${t_bad[depth]}"
 			printf '%s' "${t_lines[depth]}"
-		} >"$dir/$name.tree"
+		} >"$dir/$name.tree.tmp"
 	) >"$dir/$name.out" 2>"$dir/$name.err"
+	# Whatever became of the job, it has ended (job_ended), with its results or without.
+	[ ! -f "$dir/$name.tree.tmp" ] || mv "$dir/$name.tree.tmp" "$dir/$name.tree"
+	touch "$dir/$name.ended"
+}
+
+# job_ended DIR NAME: whether job NAME has ended.
+job_ended() {
+	[ -e "$1/$2.ended" ]
 }
 
 # shellcheck disable=SC2031 # these are this shell's counts, not a job's
