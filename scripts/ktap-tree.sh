@@ -216,6 +216,11 @@ run_job() {
 	touch "$dir/$name.ended"
 }
 
+# renumber BASE: stdin with BASE added to the number of each result line ("ok N", "not ok N").
+renumber() {
+	awk -v base="$1" '/^(not )?ok [0-9]+ / { n = ($1 == "not") ? 3 : 2; $n += base } { print }'
+}
+
 # job_ended DIR NAME: whether job NAME has ended.
 job_ended() {
 	[ -e "$1/$2.ended" ]
@@ -228,12 +233,10 @@ job_results() {
 		record not-ok "job.$name" "$dir/$name.err"
 		return
 	fi
-	# The job's results at this level are numbered from 1: number them on from here.
-	lines=$(awk -v base="${t_count[depth]}" '
-		/^(not )?ok [0-9]+ / { n = ($1 == "not") ? 3 : 2; $n += base } { print }' <<<"$lines")
+	# The job's results are numbered from 1, at this level and in its output: number them on.
+	lines=$(renumber "${t_count[depth]}" <<<"$lines")
 	[ -z "$lines" ] || t_lines[depth]+=$lines$'\n'
-	awk -v base="$leaves" '
-		/^(not )?ok [0-9]+ / { n = ($1 == "not") ? 3 : 2; $n += base } { print }' "$dir/$name.out"
+	renumber "$leaves" <"$dir/$name.out"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
