@@ -52,14 +52,6 @@ mapfile -t test_progs < <(sed -n 's/^bhlock://p' "$kselftests/kselftest-list.txt
 timing "kselftest install" "$(since "$t")"
 # The runner's per-script timeout: the directory's settings at gate size; at soak size a run
 # lasts as long as the scale asks.
-# scaled_by_scale GATE SOAK: the value for this run's size.
-scaled_by_scale() {
-	if [ "$(bhlock_scale)" = soak ]; then
-		echo "$2"
-	else
-		echo "$1"
-	fi
-}
 runner_args=()
 if [ "$(bhlock_scale)" = soak ]; then
 	runner_args=(--override-timeout 7200)
@@ -84,7 +76,7 @@ boot_run() {
 	# twice as slow as the slowest seen, and a soak's clean boot runs for most of an hour. A
 	# splat boot takes seconds.
 	local timeout=600
-	[ "$boot" != clean ] || timeout=$(scaled_by_scale 1800 7200)
+	[ "$boot" != clean ] || timeout=$(bhlock_scaled 1800 7200)
 	BHLOCK_VNG_TIMEOUT=${BHLOCK_VNG_TIMEOUT:-$timeout} \
 	"$BHLOCK_ROOT/scripts/vng-run.sh" --expect-file "$expect_file" "$kdir" "$out/$boot.console.log" -- \
 		env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" BHLOCK_ARGS="${BHLOCK_ARGS:-}" \

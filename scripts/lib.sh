@@ -62,6 +62,16 @@ bhlock_scale() {
 	esac
 }
 
+# bhlock_scaled GATE SOAK: the size of something at this run's scale (the host's twin of
+# `scaled` in selftests/bhlock/functions.sh).
+bhlock_scaled() {
+	if [ "$(bhlock_scale)" = soak ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
+
 log() { printf 'bhlock: %s\n' "$*" >&2; }
 die() { printf 'bhlock: error: %s\n' "$*" >&2; exit 1; }
 
