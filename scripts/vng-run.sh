@@ -104,7 +104,10 @@ if [ -z "$VNG_GUEST_INIT" ] || grep -qa 'basic initialization done' "$VNG_GUEST_
 	die "virtme-ng's init is not built from this tree's scripts/guest-init.c: run scripts/setup.sh"
 fi
 wall_start=$EPOCHREALTIME
-PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" \
+# --force-9p: the root and $BHLOCK_RESULTS are 9p mounts anyway (the rootflags above); without
+# it vng first starts a virtiofsd for each, waits for it to fail (Debian 12's does) and then
+# falls back to 9p, on every boot.
+PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" --force-9p \
 	--cpus "$((vcpus + 1))" --append "maxcpus=$vcpus" --memory "${BHLOCK_VNG_MEMORY:-1G}" --user root \
 	--append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
 	--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
