@@ -164,7 +164,12 @@ wait_for_run_end() {
 # report_banners: the log since the marker, only its report banners (the file report-banners,
 # the list the module's judge and the host's console scan read too).
 report_banners() {
-	log_since_marker | grep -F -f <(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners") |
+	log_since_marker | banners_of
+}
+
+# banners_of: the report banners of the log on stdin (see report_banners).
+banners_of() {
+	grep -F -f <(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners") |
 		grep -v 'INFO: lockdep is turned off\.' || true
 }
 
@@ -337,7 +342,7 @@ scenario_index() {
 # prints "scenario NAME: End of test: SUCCESS" when they are what its table expects on this
 # kernel. The shell only shows them.
 run_case() {
-	local class=$1 name=$2 index=${3:-} log verdict
+	local class=$1 name=$2 index=${3:-}
 	set_marker
 	if [ -n "$index" ]; then
 		# A load that fails prints its FAILURE line, which is the verdict then.
@@ -345,7 +350,13 @@ run_case() {
 	else
 		echo "scenario $name" >"$debugfs/control"
 	fi
-	log=$(log_since_marker)
+	case_result "$class" "$name" "$(log_since_marker)"
+}
+
+# case_result CLASS NAME LOG: the KTAP line CLASS.NAME.KERNEL of case NAME, from the module's
+# verdict on it in LOG, the kernel log since its run began (see run_case).
+case_result() {
+	local class=$1 name=$2 log=$3 verdict
 	# Builtins only up to the verdict: under TCG every program started costs a tenth of a
 	# second, and this runs for every case, twice per boot.
 	local end_re="$mod: scenario $name: End of test: ([^"$'\n'"]*)"
@@ -357,6 +368,6 @@ run_case() {
 	# kernel-resource case's time to detection.
 	[ "$verdict" != SUCCESS ] || [ "$scale" = soak ] || [ "${class##*.}" = kernel ] || return 0
 	ktap_diag "$(sed -n "s/.*\($mod: scenario $name: \(Start\|module_detects\).*\)/\1/p" <<<"$log")"
-	ktap_diag "$(report_banners | sed 's/^/    /')"
+	ktap_diag "$(banners_of <<<"$log" | sed 's/^/    /')"
 	ktap_diag "$(sed -n -E "s/.*$mod: ((napi|hardirq|softtimer|threads|forced|events|violations|first cache) .*)/    \1/p" <<<"$log")"
 }

@@ -52,20 +52,19 @@ unchanged_since_before() {
 	[ "$accepted" -eq 0 ] && [ "$stats" = "$before" ] && ! logged "Start of test|run [0-9]+: started"
 }
 
-# random_text: 1 to 64 random bytes (no NUL, which bash strings cannot hold) in $text, made
-# with builtins only (a fork per byte would take minutes under TCG).
+# random_text: 1 to 64 random bytes (no NUL, which bash strings cannot hold) in $text, the
+# next ones of one read of /dev/urandom (a program per write, or bash's printf per byte, takes
+# most of a minute for the writes below under TCG). Call it with LC_ALL=C: offsets count bytes.
+random_writes=200
+random_bytes=$(head -c $((random_writes * 64 + 1024)) /dev/urandom | LC_ALL=C tr '\0' '\1')
+random_offset=0
 random_text() {
-	local n octal byte
-	text=
-	for ((n = RANDOM % 64 + 1; n > 0; n--)); do
-		printf -v octal '\\%03o' $((RANDOM % 255 + 1))
-		# shellcheck disable=SC2059 # the format is the escape that makes the byte
-		printf -v byte "$octal"
-		text+=$byte
-	done
+	local n=$((RANDOM % 64 + 1))
+	text=${random_bytes:random_offset:n}
+	random_offset=$((random_offset + n))
 }
 writes=0
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < random_writes; i++)); do
 	LC_ALL=C random_text
 	write_refused "$text"
 	writes=$((writes + 1))

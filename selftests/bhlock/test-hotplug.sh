@@ -158,7 +158,7 @@ check hotplug.rmmod_with_cpu_offline $? "rmmod status $status, left: $(bhlock_kt
 	"$(health_diag)" "$(report_banners)"
 
 # Loads, runs and unloads while the CPU goes and comes as fast as it can: a run's start and
-# end race the hotplug callbacks.
+# end race the hotplug callbacks (2 loads at gate scale, 20 at soak scale).
 save_health
 set_marker
 toggles=$(mktemp)
@@ -171,7 +171,8 @@ toggles=$(mktemp)
 	echo "$n" >"$toggles"
 ) &
 failed=0
-for ((i = 0; i < 5; i++)); do
+toggled_loads=$(scaled 2 20)
+for ((i = 0; i < toggled_loads; i++)); do
 	load duration=600 || failed=$((failed + 1))
 	sleep 0.$((RANDOM % 9 + 1))
 	unload || failed=$((failed + 1))
@@ -182,7 +183,7 @@ toggled=$(cat "$toggles")
 rm -f "$toggles" "$toggles.stop"
 events=$((events + toggled))
 [ "$failed" -eq 0 ] && [ "$toggled" -gt 0 ] && [ -z "$(bhlock_kthreads)" ] &&
-	[ "$(grep -c 'End of test: SUCCESS' <(log_since_marker | grep "$mod: run 1:"))" -eq 5 ] &&
+	[ "$(grep -c 'End of test: SUCCESS' <(log_since_marker | grep "$mod: run 1:"))" -eq "$toggled_loads" ] &&
 	[ -z "$(report_banners)" ] && health_unchanged
 check hotplug.load_unload_while_toggling $? "failed load/unload: $failed, hotplug events: $toggled" \
 	"$(log_since_marker | grep "$mod: run 1: End")" "$(health_diag)" "$(report_banners)"
