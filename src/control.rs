@@ -25,8 +25,9 @@ use kernel::{
 use crate::{
     scenario::{
         expect::Signals,
+        kernel::Kernel,
         splat::SplatLocks,
-        table::{self, Class, How, Scenario, KERNEL, KERNELS, SCENARIOS},
+        table::{self, Class, How, Scenario, SCENARIOS},
     },
     services::{
         debugfs::Files,
@@ -139,11 +140,11 @@ impl Control {
         let (lockdep_before, taint_before) = (debug_locks(), warn_taint());
         let mut console = KmsgCursor::now();
         pr_info!(
-            "scenario {}: Start of test: contexts: {}; locks: {}; expected on {}: {}\n",
+            "scenario {}: Start of test: contexts: {}; locks: {}; expected on this kernel ({}): {}\n",
             s.name,
             s.contexts,
             s.locks,
-            KERNELS[KERNEL],
+            Kernel::THIS,
             s.expected()
         );
         let expect = s.expected();

@@ -271,13 +271,20 @@ mod kunit {
     fn scenario_table_is_consistent() {
         use crate::scenario::{
             expect::{Expect, MAX_REPORTS},
+            kernel::Kernel,
             table::{Class, SCENARIOS},
         };
         for (i, s) in SCENARIOS.iter().enumerate() {
             // Names are what `scenario NAME` and the selftests select by.
             assert!(SCENARIOS[..i].iter().all(|t| t.name != s.name));
-            for e in s.expect.iter() {
-                match e {
+            // Every kernel the properties can describe, not only those of the matrix.
+            for bits in 0..8u8 {
+                let k = Kernel {
+                    preempt_rt: bits & 1 != 0,
+                    bh_serialised: bits & 2 != 0,
+                    napi_alloc_cache_locked: bits & 4 != 0,
+                };
+                match (s.expect)(k) {
                     // A splat case that expects no report could never fail as "unexpected
                     // success"; a clean case that expects one belongs with the splats.
                     Expect::Splat { reports, .. } => {

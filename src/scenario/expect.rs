@@ -159,32 +159,23 @@ impl Expect {
         }
         Ok(())
     }
+}
 
-    /// Writes the expectation; the report patterns only if `with_reports`. The kernel log
-    /// gets it without them: a pattern holds a report banner, which a console scan would take
-    /// for a report.
-    pub(crate) fn write(&self, f: &mut impl fmt::Write, with_reports: bool) -> fmt::Result {
+// `pr_info!` formats through the kernel's own `Display`. The report patterns are left out: a
+// pattern holds a report banner, which a console scan would take for a report.
+impl kernel::fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Clean => f.write_str("clean"),
             Self::Caught => f.write_str("caught by the module"),
             Self::Splat {
                 reports,
-                allowed,
                 lockdep_off,
                 taint_w,
                 detects,
+                ..
             } => {
-                if with_reports {
-                    f.write_str("splat")?;
-                    for r in reports.iter() {
-                        write!(f, " [{r}]")?;
-                    }
-                    for r in allowed.iter() {
-                        write!(f, " (allowed: [{r}])")?;
-                    }
-                } else {
-                    write!(f, "splat ({} expected reports)", reports.len())?;
-                }
+                write!(f, "splat ({} expected reports)", reports.len())?;
                 if *lockdep_off {
                     f.write_str(", lockdep off")?;
                 }
@@ -197,12 +188,5 @@ impl Expect {
                 Ok(())
             }
         }
-    }
-}
-
-// `pr_info!` formats through the kernel's own `Display`.
-impl kernel::fmt::Display for Expect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write(f, false)
     }
 }
