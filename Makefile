@@ -25,6 +25,9 @@
 #   make kernels          build (or find cached) every test kernel
 #   make cache-key        print the cache key of each test kernel (BHLOCK_KERNELS_ONLY picks),
 #                         one per line: the name of its directory in $(BHLOCK_CACHE)/kernels
+#   make seed-key         the same for the cached kernel each one starts from, if any
+#   make list-kernels     the kernels `make check` boots, one per line (scripts/lib.sh, the
+#                         one list: CI's matrix reads it here)
 #   make setup            install the toolchain pieces that are missing
 #   make clean            remove build outputs and results from the tree (never the cache)
 #
@@ -38,7 +41,8 @@ KERNEL ?= nort
 export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_SCALE BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
 	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
-.PHONY: all module run check soak bench repeat upstream kernels cache-key setup clean
+.PHONY: all module run check soak bench repeat upstream kernels cache-key seed-key list-kernels \
+	setup clean
 
 all: module
 
@@ -74,6 +78,17 @@ kernels:
 
 cache-key:
 	@for k in $${BHLOCK_KERNELS_ONLY:-$(ALL_KERNELS)}; do scripts/build-kernel.sh --key $$k || exit; done
+
+# The cache key of the kernel each one is built from when that is cached (rt for rt-bhlock),
+# nothing for a kernel built from scratch (scripts/lib.sh, BHLOCK_KERNEL_SEED).
+seed-key:
+	@for k in $${BHLOCK_KERNELS_ONLY:-$(ALL_KERNELS)}; do \
+		seed=$$(bash -c '. scripts/lib.sh && echo "$${BHLOCK_KERNEL_SEED[$$0]:-}"' "$$k"); \
+		[ -z "$$seed" ] || scripts/build-kernel.sh --key "$$seed" || exit; \
+	done
+
+list-kernels:
+	@for k in $(ALL_KERNELS); do echo "$$k"; done
 
 setup:
 	@scripts/setup.sh

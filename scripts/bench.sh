@@ -13,7 +13,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]} perf}"
+read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]} ${BHLOCK_KERNELS_NO_LOCKDEP[*]}}"
 out=$BHLOCK_RESULTS/bench
 rm -rf "$out"
 mkdir -p "$out"
