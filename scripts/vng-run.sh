@@ -187,6 +187,15 @@ if [ -n "$expect_file" ] && [ -s "$expect_file" ]; then
 	expect=$( (echo "$expect"; glob_to_ere <"$expect_file") | grep -v '^$' | paste -sd'|')
 fi
 
+# whole_lines: the console without the partial copies of a line that the kernel printed again
+# whole: a line cut short by another context's output is followed by "** replaying previous
+# printk message **" and the full line (seen on rt: "BUG: sleepi", then the whole banner).
+whole_lines() {
+	awk '/\*\* replaying previous printk message \*\*/ { held = 0; next }
+		{ if (held) print prev; prev = $0; held = 1 }
+		END { if (held) print prev }' "$console"
+}
+
 # Report lines: a banner starts a report; a Call Trace belongs to the report before it until
 # its end marker. Expected reports (--expect) and their traces are counted, not failed.
 # The patterns go through the environment: awk -v would take their backslashes as escapes.
@@ -198,7 +207,7 @@ scan=$(BAD=$badness ALLOW=$allow_re EXPECT=$expect awk '
 	/Call Trace:/ { if (!in_expected) print "unexpected: " $0; next }
 	expect != "" && $0 ~ expect { print "expected: " $0; in_expected = 1; next }
 	{ print "unexpected: " $0; in_expected = 0 }
-' "$console")
+' < <(whole_lines))
 if grep -q '^unexpected: ' <<<"$scan"; then
 	complain "kernel badness on the console ($console):"
 	grep '^unexpected: ' <<<"$scan" | head -n 20 | sed 's/^unexpected: /    /' >&2
