@@ -5,11 +5,26 @@
 //! that the kernel's own checks (lockdep, `lockdep_assert_in_softirq()`, the RT lock's
 //! debugging) must report it. Each needs a boot of its own: lockdep reports only once.
 
-use kernel::{interrupt::local_interrupt_disable, prelude::*, sync::Arc, types::Opaque};
+use core::{
+    ffi::{c_int, c_void},
+    ptr,
+    sync::atomic::{AtomicBool, Ordering::Relaxed},
+};
+use kernel::{
+    interrupt::local_interrupt_disable,
+    prelude::*,
+    sync::{Arc, Completion},
+    time::{delay::fsleep, Delta},
+    types::Opaque,
+};
 
 use crate::{
     new_local_lock_nested_bh,
-    services::one_shot::{HardOneShot, SoftOneShot},
+    services::{
+        health::debug_locks,
+        kthread::KThread,
+        one_shot::{HardOneShot, SoftOneShot},
+    },
     sync::local_lock_nested_bh::LocalLockNestedBh,
     sync::{
         bh::{local_bh_disable, LocalBhDisabled},
@@ -88,8 +103,8 @@ pub(crate) fn abba(locks: &Arc<SplatLocks>) -> Result {
 /// `a` is left held, its guard forgotten, so that on PREEMPT_RT the side effects of the RT
 /// lock (`migrate_disable()`, `rcu_read_lock()`) stay balanced: `a`'s lock took them and the
 /// other lock's unlock gives them back. What is left unbalanced is exactly what the lock's
-/// debugging checks: a release with no matching acquire. `a` is private to this case and freed
-/// with it.
+/// debugging checks: a release with no matching acquire. `a` is private to this case; its
+/// drop finds the forgotten guard and leaks it with a warning (see [`forgotten_guard`]).
 ///
 /// The guard API has no way to unlock without a guard, so the unlocked lock is a raw
 /// `local_lock_t` of the harness's own, on this stack, driven through the C helpers.
@@ -105,6 +120,85 @@ pub(crate) fn unlock_not_held(locks: &Arc<SplatLocks>) -> Result {
     // SAFETY: Deliberately broken: `raw` is not held. It is private to this call, so no holder
     // can be hurt; the C lock's own debugging must report it.
     unsafe { bindings::__local_unlock_nested_bh(raw.get()) };
+    Ok(())
+}
+
+/// What [`forgotten_guard`]'s thread tells the case.
+#[pin_data]
+struct ForgetJob {
+    #[pin]
+    done: Completion,
+    /// Whether the thread got its guard (and so forgot it).
+    locked: AtomicBool,
+}
+
+/// In a kthread of its own: locks a nested-BH lock of its own, forgets the guard
+/// (`core::mem::forget()`, which safe code may call) and drops the lock. The guard API must
+/// leak the copies with a warning instead of freeing a lock that is still held: lockdep
+/// still lists it among the thread's held locks (on PREEMPT_RT the thread also still holds
+/// the sleeping lock), and would read it again after a free. Then the thread exits, and its
+/// exit meets the lock it still holds: `kthread_do_exit()` takes a mutex under it, which
+/// lockdep reports as an invalid wait context and turns itself off (on PREEMPT_RT the mutex's
+/// `might_sleep()` reports first). The case waits for that (up to 2 s) so that the verdict
+/// does not race the exit.
+///
+/// A thread rather than the caller's task: a task that goes on with the lock recorded as held
+/// would meet it again (on PREEMPT_RT inside the `rcu_read_lock()` the sleeping lock took),
+/// while an exiting task's RCU and lockdep state is cleaned up by `do_exit()`.
+pub(crate) fn forgotten_guard() -> Result {
+    let job = KBox::pin_init(
+        pin_init!(ForgetJob {
+            done <- Completion::new(),
+            locked: AtomicBool::new(false),
+        }),
+        GFP_KERNEL,
+    )?;
+    // SAFETY: `job` outlives the thread: `thread` is dropped (the thread stopped) first.
+    let thread = unsafe {
+        KThread::start(
+            forget_thread,
+            ptr::from_ref(&*job).cast_mut().cast(),
+            c"bhlock_forget",
+            None,
+        )
+    }?;
+    job.done.wait_for_completion();
+    drop(thread);
+    for _ in 0..200 {
+        if !debug_locks() {
+            break;
+        }
+        fsleep(Delta::from_millis(10));
+    }
+    if job.locked.load(Relaxed) {
+        Ok(())
+    } else {
+        Err(EBUSY)
+    }
+}
+
+/// The thread of [`forgotten_guard`].
+///
+/// # Safety
+///
+/// `data` must point to a [`ForgetJob`] that outlives the thread.
+unsafe extern "C" fn forget_thread(data: *mut c_void) -> c_int {
+    // SAFETY: As the caller promises.
+    let job = unsafe { &*data.cast::<ForgetJob>() };
+    let locked = forget_a_guard().is_ok();
+    job.locked.store(locked, Relaxed);
+    job.done.complete_all();
+    0
+}
+
+/// Locks a new nested-BH lock, forgets the guard, and drops the lock.
+fn forget_a_guard() -> Result {
+    let lock = new_local_lock_nested_bh!(|_cpu| Ok(0u64), "bhlock_forgotten")?;
+    {
+        let bh = local_bh_disable()?;
+        core::mem::forget(lock.lock(&bh).ok_or(EBUSY)?);
+    }
+    drop(lock);
     Ok(())
 }
 

@@ -83,7 +83,7 @@ fn clean(_: Kernel) -> Expect {
 
 /// The table. `scenario=N` and `scenario NAME` pick from it; `scenario all` runs every case
 /// that is not a splat.
-pub(crate) static SCENARIOS: [Scenario; 20] = [
+pub(crate) static SCENARIOS: [Scenario; 21] = [
     Scenario {
         name: "lifo_napi",
         class: Class::Scenario,
@@ -262,7 +262,10 @@ pub(crate) static SCENARIOS: [Scenario; 20] = [
                 // local_lock_release()'s DEBUG_LOCKS_WARN_ON(l->owner != current), which
                 // turns lockdep off before lock_release() could report.
                 Expect::Splat {
-                    reports: &["WARNING: * at rust_helper___local_unlock_nested_bh"],
+                    reports: &[
+                        "WARNING: * at rust_helper___local_unlock_nested_bh",
+                        FORGOTTEN_GUARD_LEAKED,
+                    ],
                     allowed: &[],
                     lockdep_off: true,
                     taint_w: true,
@@ -333,6 +336,41 @@ pub(crate) static SCENARIOS: [Scenario; 20] = [
         },
     },
     Scenario {
+        name: "forgotten_guard",
+        class: Class::Splat,
+        contexts: "a kthread: BH disabled, a guard forgotten (core::mem::forget), the lock dropped, then exit",
+        locks: "nested-BH",
+        how: How::Once(|_| splat::forgotten_guard().map(|()| false)),
+        // The guard API's leak of the still-held copies (never a free that lockdep would
+        // read after), then the exit of the thread that still holds the lock:
+        // kthread_do_exit() takes a mutex, a sleeping lock under the nested-BH one, which
+        // lockdep reports (and turns itself off); on PREEMPT_RT the mutex's might_sleep() sees
+        // the RCU read-side section and disabled migration of the sleeping spinlock first.
+        expect: |k| {
+            if k.preempt_rt {
+                Expect::Splat {
+                    reports: &[
+                        FORGOTTEN_GUARD_LEAKED,
+                        SLEEPING_IN_INVALID_CONTEXT,
+                        INVALID_WAIT_CONTEXT,
+                    ],
+                    allowed: &[],
+                    lockdep_off: true,
+                    taint_w: true,
+                    detects: false,
+                }
+            } else {
+                Expect::Splat {
+                    reports: &[FORGOTTEN_GUARD_LEAKED, INVALID_WAIT_CONTEXT],
+                    allowed: &[],
+                    lockdep_off: true,
+                    taint_w: true,
+                    detects: false,
+                }
+            }
+        },
+    },
+    Scenario {
         name: "napi_alloc_cache",
         class: Class::Kernel,
         contexts: "NAPI poll, kthreads under local_bh_disable(), forced pairs preempted inside napi_skb_cache_get_bulk() at its refill (kprobe)",
@@ -360,11 +398,18 @@ const ASSERT_IN_SOFTIRQ: &str = "WARNING: * at rust_helper_lockdep_assert_in_sof
 const NESTED_BH_ASSERT_NORT: &str = "WARNING: * at rust_helper___local_lock_nested_bh";
 /// Its out-of-line PREEMPT_RT version.
 const NESTED_BH_ASSERT_RT: &str = "WARNING: * at lockdep_assert_in_softirq_func";
+/// `LocalLockNestedBh`'s drop finding a copy still held by a forgotten guard, and leaking the
+/// copies: a Rust `warn_on!()`, whose banner names its source line.
+const FORGOTTEN_GUARD_LEAKED: &str = "WARNING: */src/sync/local_lock_nested_bh.rs:* at ";
 /// `LocalBhDisabled`'s drop refusing to end a section with interrupts off: a Rust `warn_on!()`,
 /// whose banner names its source line (the function is whichever the drop was inlined into).
 const BH_TOKEN_DROP_REFUSED: &str = "WARNING: */src/sync/bh.rs:* at ";
-/// Lockdep's wait-type check: a lock of a sleeping type (`{3:3}`) in hard-irq (`{2:2}`).
+/// Lockdep's wait-type check: a lock taken where its wait type may not be (the nested-BH lock,
+/// `{3:3}`, in hard-irq, `{2:2}`; a mutex, `{4:4}`, under the nested-BH lock).
 const INVALID_WAIT_CONTEXT: &str = "BUG: Invalid wait context";
+/// `might_sleep()` (`DEBUG_ATOMIC_SLEEP`) where the task may not sleep: on PREEMPT_RT, inside
+/// the RCU read-side section and disabled migration of a held sleeping spinlock.
+const SLEEPING_IN_INVALID_CONTEXT: &str = "BUG: sleeping function called from invalid context";
 
 const BH_ENABLED_RT: Expect = Expect::Splat {
     reports: &[ASSERT_IN_SOFTIRQ, NESTED_BH_ASSERT_RT],
@@ -399,10 +444,13 @@ const ABBA: Expect = Expect::Splat {
 
 /// `spin_release()` in `rt_spin_unlock()`: lockdep's own report.
 const UNLOCK_NOT_HELD_RT: Expect = Expect::Splat {
-    reports: &["WARNING: bad unlock balance detected!"],
+    reports: &[
+        "WARNING: bad unlock balance detected!",
+        FORGOTTEN_GUARD_LEAKED,
+    ],
     allowed: &[],
     lockdep_off: true,
-    taint_w: false,
+    taint_w: true,
     detects: false,
 };
 

@@ -163,9 +163,10 @@ impl<T> Slot<T> {
 /// `T`. A slot's `owner` is the task whose guard for it exists (a softirq records the
 /// task it runs on), or null when no guard does. A forgotten guard (`core::mem::forget`) leaves
 /// its task recorded and, on PREEMPT_RT, the C lock held for good, as any leaked lock guard:
-/// later `lock()`s by that task return `None` and other tasks block. On !PREEMPT_RT another
-/// task's guard overwrites and then clears the record. `owner` is only ever compared, never
-/// dereferenced, so a task that has exited since does no harm.
+/// later `lock()`s by that task return `None` and other tasks block, and dropping the object
+/// then leaks the copies, with a warning, rather than free a lock that is still held. On
+/// !PREEMPT_RT another task's guard overwrites and then clears the record. `owner` is only ever
+/// compared, never dereferenced, so a task that has exited since does no harm.
 pub struct LocalLockNestedBh<T> {
     slots: NonNull<c_void>,
     /// The class registered for this object alone by
@@ -230,6 +231,10 @@ impl<T> LocalLockNestedBh<T> {
     /// second lock taken while the first is held is "possible recursive locking" to lockdep,
     /// as one device's poll feeding another device's `gro_cells` was, until each device got a
     /// class of its own with `lockdep_set_class()` and a dynamic key.
+    ///
+    /// Dropping such an object may sleep: unregistering its class waits for an RCU grace
+    /// period (`lockdep_unregister_key()`). Drop it in process context, never with bottom
+    /// halves or interrupts disabled; the drop checks it with `might_sleep()`.
     ///
     /// # Examples
     ///
@@ -418,6 +423,30 @@ impl<T> LocalLockNestedBh<T> {
 
 impl<T> Drop for LocalLockNestedBh<T> {
     fn drop(&mut self) {
+        if self.own_class.is_some() {
+            // Unregistering the class (the field's drop, after this) waits for an RCU grace
+            // period: this drop may sleep, and says so before anything else.
+            kernel::task::might_sleep();
+        }
+        // No guard can be alive here (each borrows `self`), so a copy still recorded as held
+        // was locked by a guard that was forgotten (`core::mem::forget()` is safe). Its task
+        // may still hold the C lock (PREEMPT_RT), and lockdep may still list the lock's map
+        // among that task's held locks and read it when the task releases a lock taken before
+        // it. `free_percpu()`, unlike `kfree()`, does not check the memory for held locks, so
+        // the copies, and the class they belong to, are leaked instead: a leak is safe, as the
+        // forgotten guard was. (On !PREEMPT_RT another task's guard may have cleared the
+        // record since; its C lock then warned of the lock still held by the first task,
+        // which turns lockdep off, and without lockdep the C lock has no state at all.)
+        let forgotten = possible_cpus().any(|cpu| {
+            // SAFETY: `slots` is live (type invariant) and, with `&mut self`, nothing else
+            // uses it.
+            let slot = unsafe { &*self.slot(cpu) };
+            !slot.owner.load(Ordering::Relaxed).is_null()
+        });
+        if kernel::warn_on!(forgotten) {
+            core::mem::forget(self.own_class.take());
+            return;
+        }
         for cpu in possible_cpus() {
             // SAFETY: Every `T` is initialised (type invariant) and, with `&mut self`, unused.
             unsafe { ptr::drop_in_place((*self.slot(cpu)).data.get()) };
