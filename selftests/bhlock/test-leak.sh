@@ -30,11 +30,20 @@ check leak.none_by_bhlock "$([ -z "$leaks" ]; echo $?)" "$leaks"
 ktap_diag "kmemleak lists $objects unreferenced objects in all; none is bhlock's unless shown above"
 
 # The control: the leaked object, its bytes (0xb4) in the hex dump, must be found.
+# kmemleak can miss an object for a scan or two (a stale copy of its address in memory it
+# scans, a stack or a register it saw as a root: its documentation's false negatives; seen once
+# on nort, in the make check of 2026-12-05): the control gets up to four scans before it fails.
 echo clear >"$kmemleak"
 load leak=1 && unload
-leaks=$(bhlock_leaks)
-grep -q 'b4 b4 b4 b4' <<<"$leaks"
-check leak.control_found $? "the leak=1 allocation was not reported:" "${leaks:-no bhlock leak listed}"
+for ((scans = 1; scans <= 4; scans++)); do
+	leaks=$(bhlock_leaks)
+	grep -q 'b4 b4 b4 b4' <<<"$leaks" && break
+done
+[ "$scans" -le 4 ]
+check leak.control_found $? "the leak=1 allocation was not reported in 4 scans:" \
+	"${leaks:-no bhlock leak listed}"
+[ "$scans" -eq 1 ] || [ "$scans" -gt 4 ] ||
+	ktap_diag "the leak=1 allocation was reported at scan $scans"
 echo clear >"$kmemleak"
 
 ktap_finished
