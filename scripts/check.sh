@@ -10,7 +10,8 @@
 # (everything expected clean) through the kernel's own kselftest runner, then once for each
 # expected-splat case of the module's scenario table (lockdep and WARN_ON_ONCE() report only
 # once). Then the probe's must-fail kernel (rt-nolock): built from a copy of rt, booted once
-# for test-kernel.sh alone, whose cases must catch the corruption there. The kernels (and
+# per kernel-resource case with that resource's protection removed, for test-kernel.sh
+# alone, whose case must catch the corruption there. The kernels (and
 # the upstream series) are jobs, two at a time; see below. BHLOCK_SCALE (gate, or soak for
 # `make soak`) is the size of every test. Every result is a KTAP
 # line named <area>.<case>.<kernel>; each boot's console, the guest's KTAP and the build logs go
@@ -152,6 +153,31 @@ stage() {
 stage harness "$BHLOCK_ROOT/scripts/test-harness.sh"
 stage lint "$BHLOCK_ROOT/scripts/lint.sh"
 
+# probe_boots K: the must-fail kernel K (configs/rt-nolock.patch), booted once for each
+# kernel-resource case of the module's table (SCENARIOS selects), with only that resource's
+# protection removed (the boot parameter bhlock_unlocked=NAME): test-kernel.sh runs the case,
+# which must catch the corruption. The case names come from the table an earlier kernel's
+# clean boot copied out, or else from a boot of K that only copies it.
+probe_boots() {
+	local k=$1 table name names kboot user test off wall
+	table=$(compgen -G "$BHLOCK_RESULTS/*/scenarios.tsv" | head -n 1)
+	if [ -z "$table" ]; then
+		boot_run "$k" table "cd '$kselftests/bhlock' && SCENARIOS=- ./test-kernel.sh"
+		read -r kboot user test off wall <"$out/table.console.log.phases" ||
+			kboot=- user=- test=- off=- wall=-
+		timing "boot $k table (the case names only)" "$wall" "$kboot" "$user" "$test" "$off"
+		table=$out/scenarios.tsv
+	fi
+	mapfile -t names < <(awk -F '\t' -v only=" ${SCENARIOS:-} " '!/^#/ && $2 == "kernel" &&
+		(only ~ /^ *$/ || index(only, " " $1 " ")) { print $1 }' "$table")
+	[ ${#names[@]} -gt 0 ] || [ -n "${SCENARIOS:-}" ] || record not-ok "scenario.table.$k" "$out/table.vm.log"
+	for name in "${names[@]}"; do
+		BHLOCK_VNG_APPEND="bhlock_unlocked=$name" SCENARIOS=$name \
+			boot "$k" "kernel-$name" "$(run_kselftests "$out/kernel-$name.logs" test-kernel.sh)" \
+			test-kernel.sh
+	done
+}
+
 # check_kernel K: every test of kernel K, as the subtree K: build it (or take it from the
 # cache), build bhlock.ko against it, then its boots.
 check_kernel() {
@@ -183,7 +209,7 @@ check_kernel() {
 	done < <(head -n 4 "$out/module/frames.txt")
 	timing "module $k" "$(since "$t")"
 	if [[ " ${BHLOCK_PROBE_KERNELS[*]} " == *" $k "* ]]; then
-		boot "$k" kernel "$(run_kselftests "$out/kernel.logs" test-kernel.sh)" test-kernel.sh
+		probe_boots "$k"
 		tree_diag "kernel $k: $((SECONDS - t0)) s"
 		tree_end
 		return

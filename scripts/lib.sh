@@ -41,7 +41,8 @@ kmake_args=(LLVM="$LLVM" RUSTC="$RUSTC" BINDGEN="$BINDGEN")
 BHLOCK_KERNELS=(nort rt rt-bhlock)
 
 # The kernels `make check` boots only for the kernel-resource probe (the table's `kernel`
-# cases), after the matrix: rt-nolock, whose napi_alloc_cache has no lock, must fail them.
+# cases), after the matrix: rt-nolock, booted once per case with only that resource's protection
+# removed (configs/rt-nolock.patch, bhlock_unlocked=NAME), must fail each.
 BHLOCK_PROBE_KERNELS=(rt-nolock)
 
 # The built kernel each one may start from, if it is cached (build-kernel.sh): rt-bhlock is

@@ -144,7 +144,7 @@ impl Control {
             s.name,
             s.contexts,
             s.locks,
-            Kernel::THIS,
+            Kernel::this(),
             s.expected()
         );
         let expect = s.expected();

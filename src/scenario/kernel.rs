@@ -6,7 +6,16 @@
 //! a new kernel configuration gets its expectations from what it is, without an edit to the
 //! table.
 
-use core::fmt;
+use core::{ffi::CStr, fmt};
+
+use crate::services::shim;
+
+/// Whether this boot removed the protection of resource `name` (only the must-fail kernel
+/// can).
+fn resource_unlocked(name: &CStr) -> bool {
+    // SAFETY: `name` is NUL-terminated.
+    unsafe { shim::bhlock_resource_unlocked(name.as_ptr().cast()) }
+}
 
 /// The properties of a kernel that decide what a case of the table must produce.
 #[derive(Clone, Copy)]
@@ -20,18 +29,32 @@ pub(crate) struct Kernel {
     /// needs its own `local_lock_nested_bh()`.
     pub(crate) bh_serialised: bool,
     /// `napi_alloc_cache` (`net/core/skbuff.c`) keeps its `local_lock_nested_bh()`; false only
-    /// on the probe's must-fail kernel, whose patch (`configs/rt-nolock.patch`) removes it and
-    /// says so with `CONFIG_BHLOCK_NAPI_ALLOC_CACHE_UNLOCKED`.
+    /// in a boot of the probe's must-fail kernel that removed it (`bhlock_unlocked=`).
     pub(crate) napi_alloc_cache_locked: bool,
 }
 
+/// The name of napi_alloc_cache's switch in the must-fail kernel (`bhlock_unlocked=`), which
+/// is also the name of its case in the table.
+pub(crate) const NAPI_ALLOC_CACHE: &CStr = c"napi_alloc_cache";
+
+/// `name` as a `&str`, at compile time (the table's names are `&str`).
+pub(crate) const fn str_of(name: &'static CStr) -> &'static str {
+    match core::str::from_utf8(name.to_bytes()) {
+        Ok(s) => s,
+        Err(_) => panic!("a resource name must be UTF-8"),
+    }
+}
+
 impl Kernel {
-    /// The kernel this module is built for.
-    pub(crate) const THIS: Self = Self {
-        preempt_rt: cfg!(CONFIG_PREEMPT_RT),
-        bh_serialised: !cfg!(CONFIG_PREEMPT_RT) || cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK),
-        napi_alloc_cache_locked: !cfg!(CONFIG_BHLOCK_NAPI_ALLOC_CACHE_UNLOCKED),
-    };
+    /// The kernel this module runs on: its config, and, on the must-fail kernel, which
+    /// resources' protection this boot removed (configs/rt-nolock.patch, `bhlock_unlocked=`).
+    pub(crate) fn this() -> Self {
+        Self {
+            preempt_rt: cfg!(CONFIG_PREEMPT_RT),
+            bh_serialised: !cfg!(CONFIG_PREEMPT_RT) || cfg!(CONFIG_PREEMPT_RT_NEEDS_BH_LOCK),
+            napi_alloc_cache_locked: !resource_unlocked(NAPI_ALLOC_CACHE),
+        }
+    }
 
     /// Whether two BH users of one CPU can both be inside a per-CPU resource whose own lock
     /// is present (`locked`) or not: only when BH sections interleave and the lock is gone.

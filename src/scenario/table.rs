@@ -10,14 +10,15 @@
 //! A `scenario` case is expected clean (or, for `busted`, caught by the module's own checks);
 //! a `splat` case must make the kernel print particular reports, and needs a boot of its own
 //! because lockdep turns itself off after its first report; a `kernel` case works on a
-//! resource of the kernel, and is caught on the kernel that lacks its lock.
+//! resource of the kernel, and is caught in a boot of the must-fail kernel that removed that
+//! resource's protection.
 
 use core::fmt;
 use kernel::{prelude::*, sync::Arc};
 
 use super::{
     expect::Expect,
-    kernel::Kernel,
+    kernel::{str_of, Kernel, NAPI_ALLOC_CACHE},
     lock_classes::{self, Classes},
     selfcheck,
     splat::{self, SplatLocks},
@@ -371,7 +372,7 @@ pub(crate) static SCENARIOS: [Scenario; 21] = [
         },
     },
     Scenario {
-        name: "napi_alloc_cache",
+        name: str_of(NAPI_ALLOC_CACHE),
         class: Class::Kernel,
         contexts: "NAPI poll, kthreads under local_bh_disable(), forced pairs preempted inside napi_skb_cache_get_bulk() at its refill (kprobe)",
         locks: "the kernel's own: napi_alloc_cache's nested-BH lock",
@@ -474,7 +475,7 @@ impl Scenario {
 
     /// What it must produce on this kernel.
     pub(crate) fn expected(&self) -> Expect {
-        (self.expect)(Kernel::THIS)
+        (self.expect)(Kernel::this())
     }
 }
 
@@ -496,7 +497,7 @@ fn write_patterns(f: &mut fmt::Formatter<'_>, patterns: &[&str]) -> fmt::Result 
 /// W, whether the module detects it, required reports, allowed reports), contexts and locks.
 pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     f.write_str("# kernel: ")?;
-    kernel::fmt::Display::fmt(&Kernel::THIS, f)?;
+    kernel::fmt::Display::fmt(&Kernel::this(), f)?;
     f.write_str("\n")?;
     write!(
         f,

@@ -161,3 +161,21 @@ void bhlock_skb_head_free(void *head)
 {
 	kmem_cache_free(net_hotdata.skbuff_cache, head);
 }
+
+#ifdef CONFIG_BHLOCK_MUST_FAIL
+bool bhlock_unlocked(const char *name);
+#endif
+
+/*
+ * Whether this boot of bhlock's must-fail kernel (configs/rt-nolock.patch)
+ * removed the protection of resource @name (bhlock_unlocked=); false on every
+ * other kernel, which has no such function to call.
+ */
+bool bhlock_resource_unlocked(const char *name)
+{
+#ifdef CONFIG_BHLOCK_MUST_FAIL
+	return bhlock_unlocked(name);
+#else
+	return false;
+#endif
+}

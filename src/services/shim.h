@@ -44,4 +44,6 @@ void bhlock_irq_work_init_hard(struct irq_work *work,
 
 void bhlock_skb_head_free(void *head);
 
+bool bhlock_resource_unlocked(const char *name);
+
 #endif /* BHLOCK_SHIM_H */

@@ -157,4 +157,12 @@ unsafe extern "C" {
     /// `head` must come from `napi_skb_cache_get_bulk()`, be owned by the caller and not be
     /// used afterwards.
     pub(crate) fn bhlock_skb_head_free(head: *mut kernel::ffi::c_void);
+
+    /// Whether this boot of the must-fail kernel removed the protection of resource `name`
+    /// (its `bhlock_unlocked=` boot parameter); false on every other kernel.
+    ///
+    /// # Safety
+    ///
+    /// `name` must point to a NUL-terminated string.
+    pub(crate) fn bhlock_resource_unlocked(name: *const kernel::ffi::c_char) -> bool;
 }
