@@ -28,6 +28,8 @@
 #   make seed-key         the same for the cached kernel each one starts from, if any
 #   make list-kernels     the kernels `make check` boots, one per line (scripts/lib.sh, the
 #                         one list: CI's matrix reads it here)
+#   make verdicts         the kernel-resource probes of the last check or soak, resource x
+#                         kernel: verdict, expectation, time and round of the first fault
 #   make setup            install the toolchain pieces that are missing
 #   make clean            remove build outputs and results from the tree (never the cache)
 #
@@ -41,7 +43,7 @@ KERNEL ?= nort
 export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_SCALE BHLOCK_ARGS BHLOCK_BENCH_ARGS BHLOCK_KERNELS_ONLY \
 	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
-.PHONY: all module run check soak bench repeat upstream kernels cache-key seed-key list-kernels \
+.PHONY: all module run check soak bench repeat upstream kernels cache-key seed-key list-kernels verdicts \
 	setup clean
 
 all: module
@@ -89,6 +91,9 @@ seed-key:
 
 list-kernels:
 	@for k in $(ALL_KERNELS); do echo "$$k"; done
+
+verdicts:
+	@scripts/verdicts.sh
 
 setup:
 	@scripts/setup.sh

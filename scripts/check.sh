@@ -323,6 +323,11 @@ wait
 results_so_far
 
 tree_diag "matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS"
+# The kernel-resource probes, resource x kernel (scripts/verdicts.sh, also `make verdicts`).
+tree_diag "kernel-resource probes (resource, kernel, verdict: expected, first fault):"
+while IFS= read -r line; do
+	tree_diag "  $line"
+done < <("$BHLOCK_ROOT/scripts/verdicts.sh" "$BHLOCK_RESULTS" 2>&1)
 timing total "$SECONDS"
 tree_diag "where the time went (s; boot/user/test/off: guest time by phase, from the console):"
 while IFS= read -r line; do
