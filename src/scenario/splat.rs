@@ -144,7 +144,10 @@ struct ForgetJob {
 ///
 /// A thread rather than the caller's task: a task that goes on with the lock recorded as held
 /// would meet it again (on PREEMPT_RT inside the `rcu_read_lock()` the sleeping lock took),
-/// while an exiting task's RCU and lockdep state is cleaned up by `do_exit()`.
+/// while an exiting task's RCU read-side section is ended by `do_exit()` and lockdep is off by
+/// then. Not undone on PREEMPT_RT: the sleeping lock's `migrate_disable()`, which keeps the
+/// thread's last CPU from going offline for the rest of the boot (this case's boot runs
+/// nothing after it that needs that).
 pub(crate) fn forgotten_guard() -> Result {
     let job = KBox::pin_init(
         pin_init!(ForgetJob {

@@ -166,7 +166,12 @@ impl<T> Slot<T> {
 /// later `lock()`s by that task return `None` and other tasks block, and dropping the object
 /// then leaks the copies, with a warning, rather than free a lock that is still held. On
 /// !PREEMPT_RT another task's guard overwrites and then clears the record. `owner` is only ever
-/// compared, never dereferenced, so a task that has exited since does no harm.
+/// compared, never dereferenced. The C lock is another matter: on PREEMPT_RT a forgotten guard
+/// whose task then exits leaves the sleeping lock owned by a freed task, and the next task to
+/// lock that CPU's copy follows the owner pointer (priority inheritance). That is the same
+/// limit as a forgotten guard of the kernel's `SpinLock` on PREEMPT_RT: safe Rust cannot rule
+/// out `core::mem::forget()`, and the kernel reports the exit with a lock held (lockdep,
+/// `DEBUG_ATOMIC_SLEEP`).
 pub struct LocalLockNestedBh<T> {
     slots: NonNull<c_void>,
     /// The class registered for this object alone by
@@ -234,7 +239,8 @@ impl<T> LocalLockNestedBh<T> {
     ///
     /// Dropping such an object may sleep: unregistering its class waits for an RCU grace
     /// period (`lockdep_unregister_key()`). Drop it in process context, never with bottom
-    /// halves or interrupts disabled; the drop checks it with `might_sleep()`.
+    /// halves or interrupts disabled; the drop says so with `might_sleep()`, which
+    /// `CONFIG_DEBUG_ATOMIC_SLEEP` checks.
     ///
     /// # Examples
     ///
@@ -398,9 +404,10 @@ impl<T> LocalLockNestedBh<T> {
 
     /// Whether another task holds the local CPU's copy at this instant.
     ///
-    /// A racy snapshot, for statistics only. It can be true only on PREEMPT_RT without
-    /// `PREEMPT_RT_NEEDS_BH_LOCK`, where BH-disabled sections of different tasks of one CPU
-    /// interleave and this lock is what keeps them apart.
+    /// A racy snapshot, for statistics only. With every guard dropped in its section, it can
+    /// be true only on PREEMPT_RT without `PREEMPT_RT_NEEDS_BH_LOCK`, where BH-disabled sections
+    /// of different tasks of one CPU interleave and this lock is what keeps them apart; a guard
+    /// forgotten by another task makes it true anywhere.
     #[inline]
     pub fn held_by_other_task(&self, bh: &LocalBhDisabled) -> bool {
         let owner = self.this_cpu_slot(bh).owner.load(Ordering::Relaxed);
