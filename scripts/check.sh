@@ -37,6 +37,13 @@ timings=$BHLOCK_RESULTS/timings.txt
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 # timing PHASE WALL [KERNEL_BOOT USERSPACE TEST POWER_OFF]: a row of the timing table.
 timing() { printf '%-42s %7s %7s %7s %7s %7s\n' "$@" >>"$timings"; }
+# boot_timing PHASE PHASES_FILE: the row of a boot, from the guest's phases and the host's
+# wall time that vng-run.sh wrote (CONSOLE_LOG.phases); dashes if the boot wrote none.
+boot_timing() {
+	local kboot user test off wall
+	read -r kboot user test off wall <"$2" || kboot=- user=- test=- off=- wall=-
+	timing "$1" "$wall" "$kboot" "$user" "$test" "$off"
+}
 timing phase wall_s boot_s user_s test_s off_s
 t=$EPOCHREALTIME
 "$BHLOCK_ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
@@ -98,7 +105,7 @@ skip_kernel_independent() {
 # boot_results K NAME [SCRIPT...]: the results of boot NAME of kernel K, which has ended; see
 # `boot`.
 boot_results() {
-	local k=$1 boot=$2 vm_status kboot user test off wall
+	local k=$1 boot=$2 vm_status
 	shift 2
 	tree_begin "boot.$boot.$k"
 	read -r vm_status <"$out/$boot.status" || vm_status=1
@@ -107,9 +114,7 @@ boot_results() {
 	else
 		import_ktap "$out/$boot.ktap" "boot.$boot.$k" "$vm_status"
 	fi
-	read -r kboot user test off wall <"$out/$boot.console.log.phases" ||
-		kboot=- user=- test=- off=- wall=-
-	timing "boot $k $boot" "$wall" "$kboot" "$user" "$test" "$off"
+	boot_timing "boot $k $boot" "$out/$boot.console.log.phases"
 	if [ "$vm_status" -eq 0 ]; then
 		record ok "vm.$boot.$k"
 	else
@@ -132,11 +137,11 @@ run_kselftests() {
 	echo "$cmd"
 }
 
-# splat_cases: the expected-splat cases of the module's table that the clean boot copied out,
-# as SCENARIOS selects them.
-splat_cases() {
-	awk -F '\t' -v only=" ${SCENARIOS:-} " '!/^#/ && $2 == "splat" &&
-		(only ~ /^ *$/ || index(only, " " $1 " ")) { print $1 }' "$out/scenarios.tsv"
+# table_cases CLASS TABLE: the cases of CLASS (splat, kernel) in TABLE, a copy of the module's
+# scenario table that a boot wrote out, as SCENARIOS selects them.
+table_cases() {
+	awk -F '\t' -v class="$1" -v only=" ${SCENARIOS:-} " '!/^#/ && $2 == class &&
+		(only ~ /^ *$/ || index(only, " " $1 " ")) { print $1 }' "$2"
 }
 
 start=$SECONDS
@@ -159,17 +164,14 @@ stage lint "$BHLOCK_ROOT/scripts/lint.sh"
 # which must catch the corruption. The case names come from the table an earlier kernel's
 # clean boot copied out, or else from a boot of K that only copies it.
 probe_boots() {
-	local k=$1 table name names kboot user test off wall
+	local k=$1 table name names
 	table=$(compgen -G "$BHLOCK_RESULTS/*/scenarios.tsv" | head -n 1)
 	if [ -z "$table" ]; then
 		boot_run "$k" table "cd '$kselftests/bhlock' && SCENARIOS=- ./test-kernel.sh"
-		read -r kboot user test off wall <"$out/table.console.log.phases" ||
-			kboot=- user=- test=- off=- wall=-
-		timing "boot $k table (the case names only)" "$wall" "$kboot" "$user" "$test" "$off"
+		boot_timing "boot $k table (the case names only)" "$out/table.console.log.phases"
 		table=$out/scenarios.tsv
 	fi
-	mapfile -t names < <(awk -F '\t' -v only=" ${SCENARIOS:-} " '!/^#/ && $2 == "kernel" &&
-		(only ~ /^ *$/ || index(only, " " $1 " ")) { print $1 }' "$table")
+	mapfile -t names < <(table_cases kernel "$table")
 	[ ${#names[@]} -gt 0 ] || [ -n "${SCENARIOS:-}" ] || record not-ok "scenario.table.$k" "$out/table.vm.log"
 	for name in "${names[@]}"; do
 		BHLOCK_VNG_APPEND="bhlock_unlocked=$name" SCENARIOS=$name \
@@ -244,7 +246,7 @@ check_kernel() {
 		# (A job's only background processes here are these boots.)
 		t=$EPOCHREALTIME
 		running=0
-		for s in $(splat_cases); do
+		for s in $(table_cases splat "$out/scenarios.tsv"); do
 			if [ "$running" -ge "${BHLOCK_PARALLEL_BOOTS:-2}" ]; then
 				wait -n
 				running=$((running - 1))
@@ -253,7 +255,7 @@ check_kernel() {
 			running=$((running + 1))
 		done
 		wait
-		for s in $(splat_cases); do
+		for s in $(table_cases splat "$out/scenarios.tsv"); do
 			boot_results "$k" "splat-$s"
 		done
 		timing "splat boots $k (${BHLOCK_PARALLEL_BOOTS:-2} at a time)" "$(since "$t")"

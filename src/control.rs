@@ -139,15 +139,16 @@ impl Control {
     fn judge_scenario(&self, s: &'static Scenario) -> Result {
         let (lockdep_before, taint_before) = (debug_locks(), warn_taint());
         let mut console = KmsgCursor::now();
+        let kernel = Kernel::this();
+        let expect = (s.expect)(kernel);
         pr_info!(
             "scenario {}: Start of test: contexts: {}; locks: {}; expected on this kernel ({}): {}\n",
             s.name,
             s.contexts,
             s.locks,
-            Kernel::this(),
-            s.expected()
+            kernel,
+            expect
         );
-        let expect = s.expected();
         let outcome = self
             .provoke(s)
             .and_then(|detected| Ok((detected, expect.read_reports(&mut console)?)));

@@ -472,11 +472,6 @@ impl Scenario {
     pub(crate) fn find(name: &str) -> Option<&'static Scenario> {
         SCENARIOS.iter().find(|s| s.name == name)
     }
-
-    /// What it must produce on this kernel.
-    pub(crate) fn expected(&self) -> Expect {
-        (self.expect)(Kernel::this())
-    }
 }
 
 /// Writes `patterns` joined by `;;`, or `-` for none: a field of its own even when empty,
@@ -497,7 +492,8 @@ fn write_patterns(f: &mut fmt::Formatter<'_>, patterns: &[&str]) -> fmt::Result 
 /// W, whether the module detects it, required reports, allowed reports), contexts and locks.
 pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     f.write_str("# kernel: ")?;
-    kernel::fmt::Display::fmt(&Kernel::this(), f)?;
+    let kernel = Kernel::this();
+    kernel::fmt::Display::fmt(&kernel, f)?;
     f.write_str("\n")?;
     write!(
         f,
@@ -506,7 +502,7 @@ pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f)?;
     for s in SCENARIOS.iter() {
         let yes_no = |b| if b { "yes" } else { "no" };
-        let (kind, lockdep, taint, detects, reports, allowed) = match s.expected() {
+        let (kind, lockdep, taint, detects, reports, allowed) = match (s.expect)(kernel) {
             Expect::Clean => ("clean", "on", "no", "no", &[][..], &[][..]),
             Expect::Caught => ("caught", "on", "no", "yes", &[][..], &[][..]),
             Expect::Splat {
