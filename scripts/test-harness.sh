@@ -166,4 +166,29 @@ else
 	echo "not ok $case_no harness.renamed_counter_fails"
 	echo "# the checks that passed: ${got//$'\n'/ } (want only kept)"
 fi
+# Gate coverage (gate_covered): a check is skipped only on a kernel that agrees with one that
+# ran it in every property the check names, and never for a property the module does not
+# describe (renamed).
+printf '# kernel: preempt_rt=1 bh_serialised=1 napi_alloc_cache_locked=1\n' >"$tmp/debugfs/scenarios"
+case_no=$((case_no + 1))
+got=$(
+	# shellcheck source=selftests/bhlock/functions.sh
+	. "$BHLOCK_ROOT/selftests/bhlock/functions.sh"
+	debugfs=$tmp/debugfs scale=gate
+	BHLOCK_GATE_COVERED=$'preempt_rt=0 bh_serialised=1 napi_alloc_cache_locked=1\npreempt_rt=1 bh_serialised=0 napi_alloc_cache_locked=1'
+	gate_covered && echo none
+	gate_covered preempt_rt && echo "preempt_rt:${covered_by%% *}"
+	gate_covered preempt_rt bh_serialised || echo both_run
+	gate_covered bh_serialised && echo "bh_serialised:${covered_by%% *}"
+	gate_covered preempt_rt_renamed 2>/dev/null || echo renamed_runs
+	scale=soak
+	gate_covered || echo soak_runs
+)
+want="none preempt_rt:preempt_rt=1 both_run bh_serialised:preempt_rt=0 renamed_runs soak_runs"
+if [ "${got//$'\n'/ }" = "$want" ]; then
+	echo "ok $case_no harness.gate_coverage_by_property"
+else
+	echo "not ok $case_no harness.gate_coverage_by_property"
+	echo "# got: ${got//$'\n'/ } (want: $want)"
+fi
 echo "1..$case_no"

@@ -14,10 +14,11 @@
 #   BHLOCK_SCALE   gate (default): every check at the size that shows it works and can
 #                  fail; soak: the same checks at full scale (more cycles, repeats, longer
 #                  runs); see `scaled`
-#   BHLOCK_SKIP_KERNEL_INDEPENDENT  set: skip the checks whose result cannot depend on the
-#                  kernel (the parameter parser's refusals, the walk of bhlock's own
-#                  allocation failures at load: many loads each); `make check` sets it at gate
-#                  size for every kernel of its matrix but the first
+#   BHLOCK_GATE_COVERED  at gate size, the kernels this check has already run the selftests
+#                  on, one per line, as the module describes each (the `# kernel:` line of its
+#                  scenario table: "preempt_rt=1 bh_serialised=0 ..."). A check whose verdict
+#                  can depend only on properties in which such a kernel equals this one ran
+#                  there already and is skipped here (gate_skipped); `make check` sets it.
 
 set -u
 selftest_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,14 +31,69 @@ args=${BHLOCK_ARGS:-}
 debugfs=/sys/kernel/debug/$mod
 scale=${BHLOCK_SCALE:-gate}
 
-# kernel_independent_skipped NAME...: prints a skip for each test NAME and returns 0 when
-# this boot skips the checks that cannot depend on the kernel (BHLOCK_SKIP_KERNEL_INDEPENDENT).
-kernel_independent_skipped() {
-	local name
-	[ -n "${BHLOCK_SKIP_KERNEL_INDEPENDENT:-}" ] || return 1
-	for name in "$@"; do
-		ktap_skip "$(test_name "$name")" "does not depend on the kernel: run on the matrix's first"
+# read_this_kernel: sets this_kernel to the module's description of this kernel,
+# "preempt_rt=1 bh_serialised=0 ...", the first line of its scenario table (loading the
+# module for it if it is not loaded); read once per script.
+this_kernel=
+read_this_kernel() {
+	local line loaded=0
+	[ -z "$this_kernel" ] || return 0
+	[ -e "$debugfs/scenarios" ] || { load && loaded=1; } || return 1
+	read -r line <"$debugfs/scenarios"
+	[ "$loaded" -eq 0 ] || unload
+	[[ $line == "# kernel: "* ]] || return 1
+	this_kernel=${line#\# kernel: }
+}
+
+# gate_covered PROPERTY...: true at gate size when a kernel of BHLOCK_GATE_COVERED has this
+# kernel's value of every PROPERTY (with none: when there is any such kernel), so that a check
+# whose verdict depends on those properties alone ran there already; that kernel's line goes
+# to $covered_by. A PROPERTY the module does not describe is an error, never a match: the check
+# then runs.
+gate_covered() {
+	local mine other prop value_re
+	[ "$scale" = gate ] && [ -n "${BHLOCK_GATE_COVERED:-}" ] || return 1
+	read_this_kernel || return 1
+	mine=" $this_kernel "
+	for prop in "$@"; do
+		value_re=" $prop=[^ ]* "
+		[[ $mine =~ $value_re ]] ||
+			{ echo "$mod: kernel property $prop is not in the module's description: $mine" >&2; return 1; }
 	done
+	while IFS= read -r other; do
+		[ -n "$other" ] || continue
+		for prop in "$@"; do
+			value_re=" $prop=[^ ]* "
+			[[ $mine =~ $value_re ]]
+			[[ " $other " == *"${BASH_REMATCH[0]}"* ]] || continue 2
+		done
+		covered_by=$other
+		return 0
+	done <<<"$BHLOCK_GATE_COVERED"
+	return 1
+}
+
+# gate_skipped "PROPERTY..." NAME...: when gate_covered PROPERTY... holds (the list may be
+# empty: a check that cannot depend on the kernel), a SKIP for each test NAME, and true.
+gate_skipped() {
+	local props=$1 name
+	shift
+	# shellcheck disable=SC2086 # a list of property names
+	gate_covered $props || return 1
+	for name in "$@"; do
+		ktap_skip "$(test_name "$name")" "$(gate_reason "$props")"
+	done
+}
+
+# gate_skip_file "PROPERTY...": the same for the whole file, which then exits.
+gate_skip_file() {
+	# shellcheck disable=SC2086 # a list of property names
+	! gate_covered $1 || ktap_skip_all "$(gate_reason "$1")"
+}
+
+# gate_reason "PROPERTY...": why gate_covered skipped a check.
+gate_reason() {
+	echo "gate size: its verdict depends on ${1:-no property of the kernel}, and it ran on a kernel that agrees ($covered_by)"
 }
 
 # scaled GATE SOAK: the size of something at this scale.
@@ -70,6 +126,8 @@ setup_test() {
 	else
 		ktap_skip_all "no bhlock.ko (set BHLOCK_KO) and no installed bhlock module"
 	fi
+	# `modinfo -p`, read once (about 0.2 s under TCG): the parameters' names, ranges and types.
+	modinfo_p=$(modinfo -p "$modinfo_arg")
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
 		ktap_skip_all "cannot mount debugfs"
 	unload || ktap_skip_all "bhlock is loaded and cannot be unloaded"
@@ -197,19 +255,18 @@ check() {
 
 # param_names: the module's parameters, as `modinfo -p` lists them.
 param_names() {
-	modinfo -p "$modinfo_arg" | sed -n 's/^\([a-z_0-9]*\):.*/\1/p'
+	sed -n 's/^\([a-z_0-9]*\):.*/\1/p' <<<"$modinfo_p"
 }
 
 # param_range NAME: "MIN MAX TYPE" from the parameter's description ("..., a..=b, ... (u32)"),
 # nothing when it states no range.
 param_range() {
-	modinfo -p "$modinfo_arg" |
-		sed -n "s/^$1:.*[^0-9-]\(-\{0,1\}[0-9]\{1,\}\)\.\.=\([0-9]\{1,\}\).*(\([a-z0-9]*\))\$/\1 \2 \3/p"
+	sed -n "s/^$1:.*[^0-9-]\(-\{0,1\}[0-9]\{1,\}\)\.\.=\([0-9]\{1,\}\).*(\([a-z0-9]*\))\$/\1 \2 \3/p" <<<"$modinfo_p"
 }
 
 # param_type NAME: the parameter's type as modinfo shows it (bool, u32, i32).
 param_type() {
-	modinfo -p "$modinfo_arg" | sed -n "s/^$1:.*(\([a-z0-9]*\))\$/\1/p"
+	sed -n "s/^$1:.*(\([a-z0-9]*\))\$/\1/p" <<<"$modinfo_p"
 }
 
 # scenario_table: the module's scenario table (debugfs `scenarios`), without its header; the

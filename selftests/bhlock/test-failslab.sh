@@ -17,12 +17,12 @@
 # pages of a new per-CPU chunk are covered by fail_page_alloc.
 #
 # The walk follows bhlock's own allocations and error paths at load, which are the same code
-# on every kernel: at gate size `make check` runs it on its first kernel alone (see
-# kernel_independent_skipped in functions.sh).
+# on every kernel: at gate size `make check` runs it on one kernel alone (gate_skipped in
+# functions.sh).
 . "$(dirname "$0")/functions.sh"
 
 setup_test
-if kernel_independent_skipped failslab.slab_sites_walked failslab.slab_each_failure_clean \
+if gate_skipped "" failslab.slab_sites_walked failslab.slab_each_failure_clean \
 	failslab.page_injection_fires failslab.page_each_failure_clean failslab.load_after_walk; then
 	ktap_finished
 fi

@@ -6,6 +6,8 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
+# bhlock's allocations and frees differ with PREEMPT_RT at most.
+gate_skip_file preempt_rt
 kmemleak=/sys/kernel/debug/kmemleak
 [ -w "$kmemleak" ] || ktap_skip_all "kernel has no kmemleak (CONFIG_DEBUG_KMEMLEAK)"
 

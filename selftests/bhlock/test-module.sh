@@ -5,6 +5,8 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
+# Loading and unloading: their threads and locks differ with PREEMPT_RT, not with the BH lock.
+gate_skip_file preempt_rt
 set_marker
 save_health
 ktap_diag "kernel: $kernel ($(uname -v))" "module: ${ko:-$mod}" "args: ${args:-none}"
