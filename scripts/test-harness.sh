@@ -169,13 +169,13 @@ fi
 # Gate coverage (gate_covered): a check is skipped only on a kernel that agrees with one that
 # ran it in every property the check names, and never for a property the module does not
 # describe (renamed).
-printf '# kernel: preempt_rt=1 bh_serialised=1 napi_alloc_cache_locked=1\n' >"$tmp/debugfs/scenarios"
+printf '# kernel: preempt_rt=1 bh_serialised=1 unlocked=-\n' >"$tmp/debugfs/scenarios"
 case_no=$((case_no + 1))
 got=$(
 	# shellcheck source=selftests/bhlock/functions.sh
 	. "$BHLOCK_ROOT/selftests/bhlock/functions.sh"
 	debugfs=$tmp/debugfs scale=gate
-	BHLOCK_GATE_COVERED=$'preempt_rt=0 bh_serialised=1 napi_alloc_cache_locked=1\npreempt_rt=1 bh_serialised=0 napi_alloc_cache_locked=1'
+	BHLOCK_GATE_COVERED=$'preempt_rt=0 bh_serialised=1 unlocked=-\npreempt_rt=1 bh_serialised=0 unlocked=-'
 	gate_covered && echo none
 	gate_covered preempt_rt && echo "preempt_rt:${covered_by%% *}"
 	gate_covered preempt_rt bh_serialised || echo both_run

@@ -277,12 +277,18 @@ mod kunit {
         for (i, s) in SCENARIOS.iter().enumerate() {
             // Names are what `scenario NAME` and the selftests select by.
             assert!(SCENARIOS[..i].iter().all(|t| t.name != s.name));
+            // A kernel case works on a kernel resource, whose name (its switch in the
+            // must-fail kernel) is the case's.
+            assert!((s.class == Class::Kernel) == s.resource().is_some());
+            if let Some(resource) = s.resource() {
+                assert!(resource.name.to_bytes() == s.name.as_bytes());
+            }
             // Every kernel the properties can describe, not only those of the matrix.
             for bits in 0..8u8 {
                 let k = Kernel {
                     preempt_rt: bits & 1 != 0,
                     bh_serialised: bits & 2 != 0,
-                    napi_alloc_cache_locked: bits & 4 != 0,
+                    unlocked: if bits & 4 != 0 { |_| true } else { |_| false },
                 };
                 match (s.expect)(k) {
                     // A splat case that expects no report could never fail as "unexpected

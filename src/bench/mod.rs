@@ -342,7 +342,7 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
     let mut napi_params = *params;
     napi_params.napi_budget = NAPI_BUDGET;
     napi_params.threaded = false;
-    let core = Arc::pin_init(Core::new(napi_params, false, false, None), GFP_KERNEL)?;
+    let core = Arc::pin_init(Core::new(napi_params, false, None, None), GFP_KERNEL)?;
     let rust = NapiConsumer::new(&core, &ops::LOCKED)?;
     let cpus = online_cpus()?;
     let mut enabled = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;

@@ -18,7 +18,7 @@ use kernel::{prelude::*, sync::Arc};
 
 use super::{
     expect::Expect,
-    kernel::{str_of, Kernel, NAPI_ALLOC_CACHE},
+    kernel::Kernel,
     lock_classes::{self, Classes},
     selfcheck,
     splat::{self, SplatLocks},
@@ -26,8 +26,9 @@ use super::{
 use crate::{
     services::health::Baseline,
     torture::{
-        ops,
+        kernel_napi_cache, ops,
         plan::Plan,
+        resource::KernelResource,
         stats::Context::{Forced, HardIrq, Napi, SoftTimer, Threads},
         stats::CONTEXTS,
     },
@@ -77,14 +78,43 @@ pub(crate) struct Scenario {
     pub(crate) expect: fn(Kernel) -> Expect,
 }
 
+impl Scenario {
+    /// The kernel resource a `kernel` case works on.
+    pub(crate) fn resource(&self) -> Option<&'static KernelResource> {
+        match self.how {
+            How::Run { plan, .. } => plan.ops.resource,
+            How::Once(_) => None,
+        }
+    }
+}
+
 /// Clean on every kernel.
 fn clean(_: Kernel) -> Expect {
     Expect::Clean
 }
 
+/// What a `kernel` case on `resource` must produce: the probe catches corruption where two BH
+/// users of a CPU can both be inside the resource (BH sections interleave and its protection
+/// is gone), and nothing elsewhere.
+fn probed(k: Kernel, resource: &KernelResource) -> Expect {
+    if k.shares(resource.name) {
+        Expect::Caught
+    } else {
+        Expect::Clean
+    }
+}
+
+/// `name` as a `&str`, at compile time: a resource's name is the name of its case.
+const fn str_of(name: &'static CStr) -> &'static str {
+    match core::str::from_utf8(name.to_bytes()) {
+        Ok(s) => s,
+        Err(_) => panic!("a resource name must be UTF-8"),
+    }
+}
+
 /// The table. `scenario=N` and `scenario NAME` pick from it; `scenario all` runs every case
 /// that is not a splat.
-pub(crate) static SCENARIOS: [Scenario; 21] = [
+pub(crate) static SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "lifo_napi",
         class: Class::Scenario,
@@ -195,7 +225,7 @@ pub(crate) static SCENARIOS: [Scenario; 21] = [
         },
         // Without the lock, two BH sections of a CPU race wherever they interleave.
         expect: |k| {
-            if k.shares_unlocked(false) {
+            if !k.bh_serialised {
                 Expect::Caught
             } else {
                 Expect::Clean
@@ -372,21 +402,15 @@ pub(crate) static SCENARIOS: [Scenario; 21] = [
         },
     },
     Scenario {
-        name: str_of(NAPI_ALLOC_CACHE),
+        name: str_of(kernel_napi_cache::RESOURCE.name),
         class: Class::Kernel,
         contexts: "NAPI poll, kthreads under local_bh_disable(), forced pairs preempted inside napi_skb_cache_get_bulk() at its refill (kprobe)",
         locks: "the kernel's own: napi_alloc_cache's nested-BH lock",
         how: How::Run {
-            plan: Plan::new(&[Napi, HardIrq, Threads, Forced], &ops::KERNEL_NAPI_CACHE),
+            plan: Plan::new(&[Napi, HardIrq, Threads, Forced], &kernel_napi_cache::OPS),
             seconds: 2,
         },
-        expect: |k| {
-            if k.shares_unlocked(k.napi_alloc_cache_locked) {
-                Expect::Caught
-            } else {
-                Expect::Clean
-            }
-        },
+        expect: |k| probed(k, &kernel_napi_cache::RESOURCE),
     },
 ];
 
@@ -484,6 +508,15 @@ fn write_patterns(f: &mut fmt::Formatter<'_>, patterns: &[&str]) -> fmt::Result 
         write!(f, "{}{p}", if i == 0 { "" } else { ";;" })?;
     }
     Ok(())
+}
+
+// The `# kernel:` line of the table and the kernel in each Start line: here, because it names
+// the table's kernel resources whose protection is gone. `pr_info!` formats through the
+// kernel's own `Display`.
+impl kernel::fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f, SCENARIOS.iter().filter_map(|s| Some(s.resource()?.name)))
+    }
 }
 
 /// The table, for `/sys/kernel/debug/bhlock/scenarios`: a comment line with this kernel's

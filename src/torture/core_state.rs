@@ -4,7 +4,10 @@
 //! nested-BH lock, the other locks, the counters; and one checked round on one cache, which
 //! every entry of the ops table ends in.
 
-use core::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering::Relaxed};
+use core::{
+    any::Any,
+    sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering::Relaxed},
+};
 use kernel::{
     prelude::*,
     time::{Instant, Monotonic},
@@ -12,16 +15,20 @@ use kernel::{
 
 use super::{
     item_cache::{CacheFault, ItemCache},
-    kernel_buffers::NapiDevice,
     params::Params,
     pattern_locks::PatternLocks,
     stats::{Context, Event, Stats, Violation, CONTEXTS},
     unlocked_cache::UnlockedCaches,
 };
 use crate::{
-    new_local_lock_nested_bh, services::kprobe::KProbe,
-    sync::local_lock_nested_bh::LocalLockNestedBh,
+    new_local_lock_nested_bh,
+    services::kprobe::KProbe,
+    sync::{bh::LocalBhDisabled, local_lock_nested_bh::LocalLockNestedBh},
 };
+
+/// One round by a context that has BH disabled: `n` buffers with `tag`; `inside` runs once in
+/// the middle of the round, with the cache held and buffers out.
+pub(crate) type RoundFn = fn(&Core, Context, &LocalBhDisabled, usize, u32, &mut dyn FnMut());
 
 /// Whether the kernel serialises all BH-disabled sections of a CPU by itself: always on
 /// !PREEMPT_RT (they are not preemptible), on PREEMPT_RT only with the softirq BH lock.
@@ -35,9 +42,9 @@ pub(crate) struct Core {
     pub(crate) cache: LocalLockNestedBh<ItemCache>,
     /// The caches without a lock that the `busted` entry of the ops table works on.
     pub(crate) unlocked: Option<UnlockedCaches>,
-    /// What the rounds on the kernel's `napi_alloc_cache` allocate with, for the entries of
-    /// the ops table that work on it.
-    pub(crate) kernel: Option<NapiDevice>,
+    /// What the rounds on a resource of the kernel work with, for the entries of the ops table
+    /// that work on one (`KernelResource::new_state`); see [`Core::resource`].
+    resource_state: Option<KBox<dyn Any + Send + Sync>>,
     /// The kprobe the forced pairs of a probed entry get inside the kernel's section with: one
     /// for the run, made here because registering takes the CPU hotplug lock, which the
     /// callbacks that start the pairs hold.
@@ -62,13 +69,13 @@ pub(crate) struct Core {
 
 impl Core {
     /// A full cache on every possible CPU, zeroed counters, the unlocked caches if
-    /// `unlocked`, what the kernel's cache is used with if `kernel`, and a kprobe on
+    /// `unlocked`, the state of a kernel resource's rounds if given, and a kprobe on
     /// `probe_symbol` if given, built where the state will live (it is too big for a stack
     /// frame). Process context, outside CPU hotplug callbacks.
     pub(crate) fn new(
         params: Params,
         unlocked: bool,
-        kernel: bool,
+        resource_state: Option<KBox<dyn Any + Send + Sync>>,
         probe_symbol: Option<&'static CStr>,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
@@ -79,11 +86,7 @@ impl Core {
             } else {
                 None
             },
-            kernel: if kernel {
-                Some(NapiDevice::new()?)
-            } else {
-                None
-            },
+            resource_state,
             probe: probe_symbol.map(KProbe::new).transpose()?,
             locks: PatternLocks::new()?,
             stats <- Stats::new(),
@@ -93,6 +96,11 @@ impl Core {
             first_cache_fault_by: AtomicU8::new(0),
             hotplug_transitions: AtomicU64::new(0),
         }? Error)
+    }
+
+    /// The state of the run's kernel resource, if the run has one of type `T`.
+    pub(crate) fn resource<T: 'static>(&self) -> Option<&T> {
+        self.resource_state.as_deref()?.downcast_ref()
     }
 
     /// The context that found the first cache fault, if there was one.

@@ -135,7 +135,7 @@ impl Pair {
         // to the task until after the outer thread has stopped (`ForcedPair::drop`). `Task`
         // is a transparent wrapper of `task_struct`.
         let task = unsafe { task.cast::<Task>().as_ref() }?;
-        Some((self.ops.probe?, self.core.probe.as_ref()?, task))
+        Some((self.ops.probe()?, self.core.probe.as_ref()?, task))
     }
 
     /// One round of the outer thread. Returns `false` if the thread was told to stop.
@@ -205,7 +205,7 @@ impl Pair {
         let tag = 0x6900_0000 | (round << 4);
         self.inner_started.store(true, Relaxed);
         match local_bh_disable() {
-            Ok(bh) => match self.ops.probe {
+            Ok(bh) => match self.ops.probe() {
                 Some(point) => (point.inner)(&self.core, &bh, tag, &self.gate),
                 None => self
                     .ops

@@ -11,7 +11,7 @@
 //!   before the buffer is freed (`napi_consume_skb()` with a budget, which puts the head back
 //!   into the cache, or `skb_free_frag()`), so an skb handed to two owners or two overlapping
 //!   fragments are seen.
-//! - **Probe** ([`PROBE`]): the forced pairs get inside `napi_skb_cache_get_bulk()`'s section
+//! - **Probe** ([`RESOURCE`]'s probe point): the forced pairs get inside `napi_skb_cache_get_bulk()`'s section
 //!   at its refill, the kprobe on `kmem_cache_alloc_bulk_noprof()`. The outer thread first
 //!   takes heads one at a time until a refill is seen, which leaves 31 in the cache (a refill
 //!   of 32, one taken); its probed call then asks for 32 and refills again. The inner thread
@@ -30,14 +30,32 @@ use kernel::{bindings, ffi::c_void, prelude::*, sync::SpinLock, task::Task};
 
 use super::{
     core_state::Core,
-    kernel_buffers::{cb_tag, Buffer, Kind, LARGE, SMALL},
+    kernel_buffers::{cb_tag, Buffer, Kind, NapiDevice, LARGE, SMALL},
+    ops::{self, Ops},
     probe_point::{InnerThread, ProbePoint, BH_SECTIONS_PREEMPTIBLE},
+    resource::KernelResource,
     stats::{Context, Event, Violation},
 };
 use crate::{
     services::{kprobe::KProbe, shim},
     sync::bh::LocalBhDisabled,
 };
+
+/// The resource: its name is its case in the scenario table and its switch in the must-fail
+/// kernel.
+pub(crate) static RESOURCE: KernelResource = KernelResource {
+    name: c"napi_alloc_cache",
+    new_state: || Ok(KBox::new(NapiDevice::new()?, GFP_KERNEL)?),
+    round: traffic_round,
+    probe: ProbePoint {
+        symbol: c"kmem_cache_alloc_bulk_noprof",
+        outer: probed_outer,
+        inner: probed_inner,
+    },
+};
+
+/// Its entry of the ops table.
+pub(crate) static OPS: Ops = ops::kernel_resource("kernel_napi_alloc_cache", &RESOURCE);
 
 /// `NAPI_SKB_CACHE_SIZE` and `NAPI_SKB_CACHE_BULK` in 7.3's `net/core/skbuff.c`.
 const SKB_CACHE_SIZE: usize = 128;
@@ -78,7 +96,7 @@ fn buffer_tag(tag: u32, i: usize) -> u32 {
 
 /// One traffic round: up to `n` buffers allocated the way `context` does, marked, `inside`
 /// run, checked and freed.
-pub(crate) fn traffic_round(
+fn traffic_round(
     core: &Core,
     context: Context,
     _bh: &LocalBhDisabled,
@@ -91,8 +109,7 @@ pub(crate) fn traffic_round(
     // then the probe's, found before a race of the traffic's own could break the slab unseen.
     let probed = core.probe.is_none() || core.stats.event_count(Event::ProbeHits) != 0;
     if let Some(cache) = core
-        .kernel
-        .as_ref()
+        .resource::<NapiDevice>()
         .filter(|_| probed && core.stats.clean())
     {
         let kinds = kinds(context);
@@ -109,13 +126,6 @@ pub(crate) fn traffic_round(
     core.stats.op(context);
 }
 
-/// The probe point of `napi_alloc_cache`; see the module documentation.
-pub(crate) static PROBE: ProbePoint = ProbePoint {
-    symbol: c"kmem_cache_alloc_bulk_noprof",
-    outer: probed_outer,
-    inner: probed_inner,
-};
-
 fn probed_outer(
     core: &Core,
     _bh: &LocalBhDisabled,
@@ -127,8 +137,10 @@ fn probed_outer(
     // Up to a whole cache of heads: on the heap, as 1 KiB is more than a stack frame should
     // take. BH is disabled, hence GFP_ATOMIC; a round without it is only not made.
     let drained = KVec::from_elem(ptr::null_mut::<c_void>(), SKB_CACHE_SIZE + 1, GFP_ATOMIC);
-    let (Some(_), Ok(mut drained)) = (core.kernel.as_ref().filter(|_| core.stats.clean()), drained)
-    else {
+    let (Some(_), Ok(mut drained)) = (
+        core.resource::<NapiDevice>().filter(|_| core.stats.clean()),
+        drained,
+    ) else {
         let_in();
         core.stats.op(Context::Forced);
         return;
@@ -202,7 +214,7 @@ fn check_and_free_heads(core: &Core, heads: &[*mut c_void], tag: u32) {
 
 fn probed_inner(core: &Core, _bh: &LocalBhDisabled, tag: u32, gate: &SpinLock<()>) {
     let mut held = [None; INNER_SKBS];
-    if let Some(cache) = core.kernel.as_ref().filter(|_| core.stats.clean()) {
+    if let Some(cache) = core.resource::<NapiDevice>().filter(|_| core.stats.clean()) {
         for (i, slot) in held.iter_mut().enumerate() {
             *slot = cache.alloc(Kind::NapiSkb, SMALL);
             if let Some(buffer) = slot {

@@ -14,10 +14,13 @@
 //! - `pattern_locks`: the locks the lock patterns take besides the cache;
 //! - `core_state`: what every context of a run shares, and one checked round on one cache;
 //! - `probe_point`: how a forced pair gets inside a kernel function's BH section;
-//! - `kernel_napi_cache`: the kernel's own `napi_alloc_cache` as a run's cache: its traffic
-//!   round and its probe point;
+//! - `resource`: a per-CPU resource of the kernel as one value: name, state, traffic, probe
+//!   point;
 //! - `ops`: **the ops table**: how a round takes the cache (locked, busted, each lock pattern of
-//!   the scenario table) and what the hard-irq callback releases, one entry each;
+//!   the scenario table, a kernel resource) and what the hard-irq callback releases, one entry
+//!   each;
+//! - the kernel resources, one file each (its `KernelResource` and its ops entry):
+//!   `kernel_napi_cache`;
 //! - `plan`: which contexts a run starts and which ops entry they use;
 //! - the contexts, one file each: `napi`, `hard_timer`, `soft_timer`, `threads`, `forced`;
 //! - `cpu_workers`: what a run starts on one CPU, kept on every online CPU through hotplug;
@@ -36,6 +39,7 @@ pub(crate) mod params;
 pub(crate) mod pattern_locks;
 pub(crate) mod plan;
 pub(crate) mod probe_point;
+pub(crate) mod resource;
 pub(crate) mod run;
 pub(crate) mod soft_timer;
 pub(crate) mod stats;

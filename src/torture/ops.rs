@@ -15,9 +15,9 @@
 use kernel::{cpu::CpuId, prelude::*, time::Instant};
 
 use super::{
-    core_state::{Core, BH_SECTIONS_SERIALISED},
-    kernel_napi_cache,
+    core_state::{Core, RoundFn, BH_SECTIONS_SERIALISED},
     probe_point::ProbePoint,
+    resource::KernelResource,
     stats::{Context, Event, Violation},
 };
 use crate::{
@@ -33,10 +33,6 @@ pub(crate) trait PollKick {
     /// Queues `items` for `cpu` and schedules its poll.
     fn schedule(&self, cpu: CpuId, items: u32);
 }
-
-/// One round by a context that has BH disabled: `n` buffers with `tag`; `inside` runs once in
-/// the middle of the round, with the cache held and buffers out.
-pub(crate) type RoundFn = fn(&Core, Context, &LocalBhDisabled, usize, u32, &mut dyn FnMut());
 
 /// One BH section of a process-context thread bound to `cpu`; the `u32` numbers the section.
 pub(crate) type ThreadSectionFn = fn(&Ops, &Core, &dyn PollKick, CpuId, u32);
@@ -71,11 +67,10 @@ pub(crate) struct Ops {
     pub(crate) unlocked: bool,
     /// Whether the NAPI polls must run in `SCHED_FIFO` NAPI threads bound to their CPU.
     pub(crate) fifo_napi_threads: bool,
-    /// Whether the rounds work on the kernel's `napi_alloc_cache` ([`Core::kernel`]).
-    pub(crate) kernel_cache: bool,
-    /// How the forced pairs get inside the kernel's own BH section, for an entry that works
-    /// on a resource of the kernel; `None`: they run [`Ops::round`].
-    pub(crate) probe: Option<&'static ProbePoint>,
+    /// The resource of the kernel the rounds work on instead of bhlock's cache, if any: its
+    /// state is made for the run ([`Core::resource`]), and the forced pairs get inside its BH
+    /// section through its probe point instead of running [`Ops::round`].
+    pub(crate) resource: Option<&'static KernelResource>,
 }
 
 /// The torture: every round under the nested-BH lock.
@@ -87,8 +82,7 @@ pub(crate) static LOCKED: Ops = Ops {
     final_check: |_| (),
     unlocked: false,
     fifo_napi_threads: false,
-    kernel_cache: false,
-    probe: None,
+    resource: None,
 };
 
 /// Negative control of the lock itself: every round without it (locktorture's
@@ -163,17 +157,19 @@ pub(crate) static HOLD_FOR_WAITER: Ops = Ops {
     ..LOCKED
 };
 
-/// The kernel's own `napi_alloc_cache` instead of bhlock's cache: traffic in every context,
-/// and forced pairs preempted inside `napi_skb_cache_get_bulk()`'s section
-/// ([`kernel_napi_cache`]). A kernel without the cache's nested-BH lock must fail it.
-pub(crate) static KERNEL_NAPI_CACHE: Ops = Ops {
-    name: "kernel_napi_alloc_cache",
-    round: kernel_napi_cache::traffic_round,
-    final_check: probe_hit,
-    kernel_cache: true,
-    probe: Some(&kernel_napi_cache::PROBE),
-    ..LOCKED
-};
+/// The entry `name` of a resource of the kernel, in place of bhlock's cache: its traffic in
+/// every context, and forced pairs inside its BH section through its probe point. A run whose
+/// forced pairs never got inside fails. A kernel without the resource's protection must fail
+/// it where BH sections of a CPU interleave.
+pub(crate) const fn kernel_resource(name: &'static str, resource: &'static KernelResource) -> Ops {
+    Ops {
+        name,
+        round: resource.round,
+        final_check: probe_hit,
+        resource: Some(resource),
+        ..LOCKED
+    }
+}
 
 impl Ops {
     /// One round of this entry; see [`RoundFn`].
@@ -187,6 +183,11 @@ impl Ops {
         tag: u32,
     ) {
         (self.round)(core, context, bh, n, tag, &mut || ())
+    }
+
+    /// How the forced pairs of this entry get inside a kernel function's BH section, if they do.
+    pub(crate) fn probe(&self) -> Option<&'static ProbePoint> {
+        self.resource.map(|r| &r.probe)
     }
 
     /// One thread section of this entry; see [`ThreadSectionFn`].

@@ -86,12 +86,13 @@ impl Run {
             threaded: params.threaded || ops.fifo_napi_threads,
             ..params
         };
+        let resource_state = ops.resource.map(|r| (r.new_state)()).transpose()?;
         let core = Arc::pin_init(
             Core::new(
                 params,
                 ops.unlocked,
-                ops.kernel_cache,
-                ops.probe.map(|p| p.symbol),
+                resource_state,
+                ops.probe().map(|p| p.symbol),
             ),
             GFP_KERNEL,
         )?;
