@@ -46,10 +46,12 @@ ksrc=$("$BHLOCK_ROOT/scripts/kernel-source.sh") || { not_ok series "no kernel so
 base=$("$BHLOCK_ROOT/scripts/build-kernel.sh" nort) || { not_ok series "no nort kernel"; finish; }
 
 # to_tree FILE: FILE as it reads in the kernel tree (comments are left alone: the examples
-# already say `kernel::`, as doctests must).
+# already say `kernel::`, as doctests must). The layer's KUnit suites are bhlock_* in the
+# module, which its test boots select, and rust_* in the tree, as the kernel crate's are.
 to_tree() {
 	# shellcheck disable=SC2016 # $crate is Rust, not shell
-	sed -e '/^[[:space:]]*\/\//!{s/::kernel::/$crate::/g; s/\bkernel::/crate::/g; s/^use super::/use crate::/}' "$1"
+	sed -e '/^[[:space:]]*\/\//!{s/::kernel::/$crate::/g; s/\bkernel::/crate::/g; s/^use super::/use crate::/}' \
+		-e 's/#\[kunit_tests(bhlock_/#[kunit_tests(rust_/' "$1"
 }
 # insert_before FILE LINE NEW: NEW on a line of its own before the line LINE of FILE.
 insert_before() {

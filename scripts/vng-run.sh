@@ -68,11 +68,12 @@ if [ "$("$BHLOCK_ROOT/scripts/kvm-works.sh" "$image")" != yes ]; then
 fi
 
 timeout_s=${BHLOCK_VNG_TIMEOUT:-600}
-# KUnit runs only bhlock's suite (at module load), not the kernel's own built-in suites at
+# KUnit runs only bhlock's suites (at module load: bhlock's own and the guard API's,
+# bhlock_*), not the kernel's own built-in suites at
 # boot: they test other code, cost boot time, and on 7.3.4 PREEMPT_RT the kernel crate's
 # rust_spinlock_irq_condvar test WARNs by itself (it asserts IRQs off after
 # SpinLockIrq::lock(), which leaves them on under PREEMPT_RT). BHLOCK_KUNIT_FILTER widens it.
-kunit_filter=${BHLOCK_KUNIT_FILTER:-bhlock}
+kunit_filter=${BHLOCK_KUNIT_FILTER:-bhlock*}
 # Boot time, measured under TCG on a 2-core host (rt, initcall_debug and console timestamps):
 #   - pty.legacy_count=0: pty_init() registers 256 legacy BSD pty pairs, about 1 s on rt;
 #   - 8250.nr_uarts=1: the console is ttyS0, the other three ports are only probed;

@@ -8,15 +8,9 @@ use kernel::prelude::*;
 mod kunit {
     use crate::{
         new_local_lock_nested_bh,
-        services::{
-            cpu_hotplug::CpusHeld,
-            cpus::{online_cpus, possible_cpus},
-        },
+        services::{cpu_hotplug::CpusHeld, cpus::possible_cpus},
         sync::bh::local_bh_disable,
-        sync::{
-            bindings,
-            local_lock_nested_bh::{this_cpu, LocalLockNestedBh},
-        },
+        sync::local_lock_nested_bh::LocalLockNestedBh,
         torture::{
             item_cache::{CacheFault, ItemCache, MAX_ROUND},
             kernel_buffers::{Kind, NapiDevice},
@@ -25,8 +19,8 @@ mod kunit {
     };
     use core::sync::atomic::{AtomicUsize, Ordering};
     use kernel::{
-        cpu::CpuId, cpumask::CpumaskVar, error::to_result, interrupt::local_interrupt_disable,
-        prelude::*, task::Task,
+        bindings, cpu::CpuId, cpumask::CpumaskVar, error::to_result,
+        interrupt::local_interrupt_disable, prelude::*, task::Task,
     };
 
     /// Moves the current task to `cpu` (or to every possible CPU with `None`).
@@ -47,32 +41,6 @@ mod kunit {
         *lock.lock(&bh).ok_or(EBUSY)? = 42;
         // The first guard is gone, so the same token locks again and sees the write.
         assert_eq!(*lock.lock(&bh).ok_or(EBUSY)?, 42);
-        Ok(())
-    }
-
-    #[test]
-    fn this_cpu_reads_match_the_c_macros() -> Result {
-        // SAFETY: A power-of-two alignment; freed below.
-        let percpu = unsafe { bindings::__alloc_percpu(8, 8) };
-        if percpu.is_null() {
-            return Err(ENOMEM);
-        }
-        // Online ones, which stay online: a possible CPU may be offline, and another test may
-        // take one offline meanwhile.
-        let _cpus = CpusHeld::new();
-        for cpu in online_cpus()?.into_iter().take(2) {
-            pin_to(Some(cpu))?;
-            let bh = local_bh_disable()?;
-            // SAFETY: `percpu` is a live per-CPU allocation; BH is disabled, so both reads
-            // are of the same CPU.
-            let c = unsafe { bindings::this_cpu_ptr(percpu) };
-            assert_eq!(this_cpu::this_cpu_ptr(percpu), c);
-            assert_eq!(this_cpu::current(), Task::current_raw());
-            drop(bh);
-        }
-        pin_to(None)?;
-        // SAFETY: Allocated above and no longer used.
-        unsafe { bindings::free_percpu(percpu) };
         Ok(())
     }
 

@@ -17,16 +17,23 @@ check module.params $? "modinfo -p does not list lock_with_bh_enabled"
 load && logged "$mod: Start of test: "
 check module.load $?
 
-# The module's KUnit suite ran at load; its results vanish with the module. The cases are
-# its indented result lines.
-kunit_results=/sys/kernel/debug/kunit/$mod/results
-if [ -r "$kunit_results" ]; then
-	cases=$(sed -n -E -e 's/^[[:space:]]+ok [0-9]+ ([A-Za-z0-9_]+).*/0 \1/p' \
-		-e 's/^[[:space:]]+not ok [0-9]+ ([A-Za-z0-9_]+).*/1 \1/p' "$kunit_results")
-	[ -n "$cases" ] || check kunit.suite 1 "the KUnit suite reported no case" "$(cat "$kunit_results")"
-	while read -r status test_case && [ -n "$status" ]; do
-		check "kunit.$test_case" "$status"
-	done <<<"$cases"
+# The module's KUnit suites ran at load: bhlock's own (its cases are kunit.CASE) and the
+# guard API's (kunit.SUITE.CASE); their results vanish with the module. The cases are each
+# suite's indented result lines.
+if [ -r "/sys/kernel/debug/kunit/$mod/results" ]; then
+	for kunit_results in /sys/kernel/debug/kunit/"$mod"*/results; do
+		suite=${kunit_results%/results}
+		suite=${suite##*/}
+		prefix=kunit.
+		[ "$suite" = "$mod" ] || prefix=kunit.$suite.
+		cases=$(sed -n -E -e 's/^[[:space:]]+ok [0-9]+ ([A-Za-z0-9_]+).*/0 \1/p' \
+			-e 's/^[[:space:]]+not ok [0-9]+ ([A-Za-z0-9_]+).*/1 \1/p' "$kunit_results")
+		[ -n "$cases" ] ||
+			check "${prefix}suite" 1 "the KUnit suite reported no case" "$(cat "$kunit_results")"
+		while read -r status test_case && [ -n "$status" ]; do
+			check "$prefix$test_case" "$status"
+		done <<<"$cases"
+	done
 elif [ -d /sys/kernel/debug/kunit ]; then
 	check kunit.suite 1 "KUnit is on but has no bhlock suite (did the module load?)"
 else

@@ -11,6 +11,7 @@ use core::{
     sync::atomic::{AtomicBool, Ordering::Relaxed},
 };
 use kernel::{
+    bindings,
     interrupt::local_interrupt_disable,
     prelude::*,
     sync::{Arc, Completion},
@@ -24,11 +25,11 @@ use crate::{
         health::debug_locks,
         kthread::KThread,
         one_shot::{HardOneShot, SoftOneShot},
+        shim,
     },
-    sync::local_lock_nested_bh::LocalLockNestedBh,
     sync::{
         bh::{local_bh_disable, LocalBhDisabled},
-        bindings,
+        local_lock_nested_bh::LocalLockNestedBh,
     },
 };
 
@@ -115,11 +116,11 @@ pub(crate) fn unlock_not_held(locks: &Arc<SplatLocks>) -> Result {
     let key = kernel::static_lock_class!();
     // SAFETY: `raw` is unused, and the name and class are static.
     unsafe {
-        bindings::local_lock_init_class(raw.get(), c"bhlock_splat_b".as_char_ptr(), key.as_ptr())
+        shim::bhlock_local_lock_init(raw.get(), c"bhlock_splat_b".as_char_ptr(), key.as_ptr())
     };
     // SAFETY: Deliberately broken: `raw` is not held. It is private to this call, so no holder
     // can be hurt; the C lock's own debugging must report it.
-    unsafe { bindings::__local_unlock_nested_bh(raw.get()) };
+    unsafe { shim::bhlock_local_unlock_nested_bh(raw.get()) };
     Ok(())
 }
 
@@ -216,14 +217,13 @@ pub(crate) fn bh_section_ends_with_irqs_off() -> Result<bool> {
     let bh = local_bh_disable()?;
     let irqs_off = local_interrupt_disable();
     drop(bh);
-    // SAFETY: Only reads the CPU's interrupt state.
-    let irqs_came_on = !unsafe { bindings::irqs_disabled() };
+    let irqs_came_on = !shim::bhlock_irqs_disabled();
     drop(irqs_off);
     if !irqs_came_on {
         // SAFETY: The section `bh` started is open (its drop refused to end it) and this task
         // started it; interrupts are on again, so ending it here is what its drop would have
         // done.
-        unsafe { bindings::local_bh_enable() };
+        unsafe { shim::bhlock_local_bh_enable() };
     }
     Ok(irqs_came_on)
 }

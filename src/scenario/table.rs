@@ -294,7 +294,7 @@ pub(crate) static SCENARIOS: &[Scenario] = &[
                 // turns lockdep off before lock_release() could report.
                 Expect::Splat {
                     reports: &[
-                        "WARNING: * at rust_helper___local_unlock_nested_bh",
+                        "WARNING: * at bhlock_local_unlock_nested_bh",
                         FORGOTTEN_GUARD_LEAKED,
                     ],
                     allowed: &[],

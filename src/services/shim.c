@@ -8,7 +8,9 @@
 #include <linux/hardirq.h>
 #include <linux/irq_work.h>
 #include <linux/irqflags.h>
+#include <linux/local_lock.h>
 #include <linux/lockdep.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -25,6 +27,11 @@
 bool bhlock_in_serving_softirq(void)
 {
 	return in_serving_softirq();
+}
+
+bool bhlock_in_hardirq(void)
+{
+	return in_hardirq();
 }
 
 bool bhlock_bh_disabled(void)
@@ -178,4 +185,47 @@ bool bhlock_resource_unlocked(const char *name)
 #else
 	return false;
 #endif
+}
+
+/*
+ * Per-CPU memory of the harness's own (the busted control's unlocked caches,
+ * the KUnit suite): the guard API's helpers are its own, and the harness reaches
+ * nothing below that API.
+ */
+void __percpu *bhlock_alloc_percpu(size_t size, size_t align)
+{
+	return __alloc_percpu(size, align);
+}
+
+void *bhlock_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+void *bhlock_this_cpu_ptr(void __percpu *ptr)
+{
+	return this_cpu_ptr(ptr);
+}
+
+/*
+ * A raw local_lock_t of the harness's own (not per-CPU: the form that takes a
+ * resolved lock), for the splat cases that misuse one on purpose, which the
+ * guard API does not allow. Its class and name come from the caller.
+ */
+void bhlock_local_lock_init(local_lock_t *lock, const char *name,
+			    struct lock_class_key *key)
+{
+	local_lock_init(lock);
+	lockdep_set_class_and_name(lock, key, name);
+}
+
+void bhlock_local_unlock_nested_bh(local_lock_t *lock)
+{
+	__local_unlock_nested_bh(lock);
+}
+
+/* Ends a BH section that the guard API's token refused to end. */
+void bhlock_local_bh_enable(void)
+{
+	local_bh_enable();
 }

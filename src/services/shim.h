@@ -7,6 +7,7 @@
 #define BHLOCK_SHIM_H
 
 #include <linux/compiler_types.h>
+#include <linux/local_lock.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 
@@ -15,6 +16,7 @@ struct lock_class_key;
 struct lockdep_map;
 
 bool bhlock_in_serving_softirq(void);
+bool bhlock_in_hardirq(void);
 bool bhlock_bh_disabled(void);
 bool bhlock_irqs_disabled(void);
 bool bhlock_lockdep_irqs_enabled(void);
@@ -45,5 +47,14 @@ void bhlock_irq_work_init_hard(struct irq_work *work,
 void bhlock_skb_head_free(void *head);
 
 bool bhlock_resource_unlocked(const char *name);
+
+void __percpu *bhlock_alloc_percpu(size_t size, size_t align);
+void *bhlock_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
+void *bhlock_this_cpu_ptr(void __percpu *ptr);
+
+void bhlock_local_lock_init(local_lock_t *lock, const char *name,
+			    struct lock_class_key *key);
+void bhlock_local_unlock_nested_bh(local_lock_t *lock);
+void bhlock_local_bh_enable(void);
 
 #endif /* BHLOCK_SHIM_H */

@@ -7,7 +7,7 @@
 //! `unsafe` and says what its caller must ensure.
 
 use kernel::bindings;
-use kernel::ffi::c_char;
+use kernel::ffi::{c_char, c_uint, c_void};
 
 // `local_lock_t` is only ever passed by pointer, but the lint walks into it (through
 // `lockdep_map` and `task_struct`) and, depending on the config, finds empty structs there.
@@ -16,6 +16,9 @@ unsafe extern "C" {
 
     /// `in_serving_softirq()`: a softirq handler runs (not merely BH disabled).
     pub(crate) safe fn bhlock_in_serving_softirq() -> bool;
+
+    /// `in_hardirq()`: a hard interrupt handler runs.
+    pub(crate) safe fn bhlock_in_hardirq() -> bool;
 
     /// `softirq_count() != 0`: BH is disabled or a softirq handler runs.
     pub(crate) safe fn bhlock_bh_disabled() -> bool;
@@ -165,4 +168,54 @@ unsafe extern "C" {
     ///
     /// `name` must point to a NUL-terminated string.
     pub(crate) fn bhlock_resource_unlocked(name: *const kernel::ffi::c_char) -> bool;
+
+    /// `__alloc_percpu(size, align)`: zeroed per-CPU memory of the harness's own, or null.
+    ///
+    /// # Safety
+    ///
+    /// `align` must be a power of two; process context; the memory must be freed with
+    /// `free_percpu()` once.
+    pub(crate) fn bhlock_alloc_percpu(size: usize, align: usize) -> *mut c_void;
+
+    /// `per_cpu_ptr(ptr, cpu)`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`bhlock_alloc_percpu`] and `cpu` be a possible CPU.
+    pub(crate) fn bhlock_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
+
+    /// `this_cpu_ptr(ptr)`: the copy of the CPU the caller runs on at the time of the call.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`bhlock_alloc_percpu`].
+    pub(crate) fn bhlock_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
+
+    /// `local_lock_init()` of a `local_lock_t` that is not per-CPU, with the class `key` and
+    /// `name`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be valid for writes and not in use; `name` and `key` must be static.
+    pub(crate) fn bhlock_local_lock_init(
+        lock: *mut bindings::local_lock_t,
+        name: *const c_char,
+        key: *mut bindings::lock_class_key,
+    );
+
+    /// `__local_unlock_nested_bh(lock)`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must be initialised with [`bhlock_local_lock_init`]; what releasing it does to
+    /// the caller's context is the caller's to make right (the splat cases release one that is
+    /// not held, on purpose).
+    pub(crate) fn bhlock_local_unlock_nested_bh(lock: *mut bindings::local_lock_t);
+
+    /// `local_bh_enable()`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must have a BH section open that it started, with interrupts on.
+    pub(crate) fn bhlock_local_bh_enable();
 }

@@ -62,7 +62,7 @@ use kernel::{
     types::{NotThreadSafe, Opaque},
 };
 
-pub(crate) mod this_cpu;
+mod this_cpu;
 
 /// Creates a [`LocalLockNestedBh`] with its own lockdep class, named after the call site
 /// unless a name is given.

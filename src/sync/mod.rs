@@ -15,5 +15,5 @@
 //! - `bindings`: stands for `kernel::bindings`, and is not part of the patch.
 
 pub mod bh;
-pub(crate) mod bindings;
+pub(in crate::sync) mod bindings;
 pub mod local_lock_nested_bh;

@@ -41,10 +41,7 @@ use super::{
     plan::Plan,
     stats::{Context, Event, Violation},
 };
-use crate::{
-    services::{health, shim},
-    sync::bindings::in_hardirq,
-};
+use crate::services::{health, shim};
 
 /// How long the negative control keeps interrupts enabled at most, waiting for the detector.
 const IRQ_WINDOW: Delta = Delta::from_micros(200);
@@ -174,8 +171,7 @@ impl HardTick {
         // SAFETY: `detector` is initialised and lives as long as `self`; `drop` syncs it.
         unsafe { bindings::irq_work_queue(self.detector.get()) };
 
-        // SAFETY: Only reads the context; always safe to call.
-        if unsafe { in_hardirq() } {
+        if shim::bhlock_in_hardirq() {
             stats.event(Event::HardInHardirq, 1);
         } else {
             stats.violation(Context::HardIrq, Violation::NotInHardirq);

@@ -13,13 +13,10 @@ use core::{
     mem::{align_of, size_of},
     ptr::NonNull,
 };
-use kernel::{ffi::c_void, prelude::*};
+use kernel::{bindings, ffi::c_void, prelude::*};
 
 use super::item_cache::ItemCache;
-use crate::{
-    services::cpus::possible_cpus,
-    sync::{bindings, local_lock_nested_bh::this_cpu},
-};
+use crate::services::{cpus::possible_cpus, shim};
 
 /// An [`ItemCache`] for every possible CPU, without a lock.
 ///
@@ -41,13 +38,14 @@ impl UnlockedCaches {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: The alignment of a type is a power of two; freed by `Drop`.
         let ptr =
-            unsafe { bindings::__alloc_percpu(size_of::<ItemCache>(), align_of::<ItemCache>()) };
+            unsafe { shim::bhlock_alloc_percpu(size_of::<ItemCache>(), align_of::<ItemCache>()) };
         let caches = NonNull::new(ptr).ok_or(ENOMEM)?;
         for cpu in possible_cpus() {
             // SAFETY: `caches` is live and `cpu` is possible; the copy is unused and sized and
             // aligned for an `ItemCache`, and per-CPU memory never moves.
             let built = unsafe {
-                ItemCache::new().__init(bindings::per_cpu_ptr(caches.as_ptr(), cpu.as_u32()).cast())
+                ItemCache::new()
+                    .__init(shim::bhlock_per_cpu_ptr(caches.as_ptr(), cpu.as_u32()).cast())
             };
             if let Err(e) = built {
                 // SAFETY: Allocated above and freed once; `ItemCache` has no drop glue to skip.
@@ -66,7 +64,7 @@ impl UnlockedCaches {
     pub(crate) fn this_cpu(&self) -> &ItemCache {
         // SAFETY: `caches` is live and initialised on every possible CPU (type invariant), the
         // running CPU among them; `ItemCache` is `Sync`, so shared references may race.
-        unsafe { &*this_cpu::this_cpu_ptr(self.caches.as_ptr()).cast::<ItemCache>() }
+        unsafe { &*shim::bhlock_this_cpu_ptr(self.caches.as_ptr()).cast::<ItemCache>() }
     }
 }
 

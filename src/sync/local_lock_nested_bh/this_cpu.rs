@@ -10,11 +10,11 @@
 //!
 //! With `CONFIG_DEBUG_PREEMPT`, C's `this_cpu_ptr()` also checks that the caller cannot migrate
 //! (`raw_cpu_ptr()` is the unchecked form); the inline load would drop that check exactly on
-//! the debug kernels, so there, and on every other architecture, the helper is called.
-//! bhlock's KUnit case `this_cpu_reads_match_the_c_macros` compares both ways.
+//! the debug kernels, so there, and on every other architecture, the helper is called. The
+//! KUnit case below compares both ways.
 
 use super::bindings;
-use kernel::ffi::c_void;
+use kernel::{ffi::c_void, prelude::*};
 
 /// `this_cpu_ptr(ptr)` for a per-CPU pointer `ptr`.
 ///
@@ -68,5 +68,33 @@ pub(crate) fn current() -> *mut bindings::task_struct {
     #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
     {
         kernel::task::Task::current_raw()
+    }
+}
+
+#[kunit_tests(bhlock_local_lock_nested_bh_this_cpu)]
+mod tests {
+    use super::{bindings, current, this_cpu_ptr};
+    use kernel::{interrupt::local_interrupt_disable, prelude::*, task::Task};
+
+    /// The inline reads give what the C macros give.
+    #[test]
+    fn reads_match_the_c_macros() -> Result {
+        // SAFETY: A power-of-two alignment; freed below.
+        let percpu = unsafe { bindings::__alloc_percpu(8, 8) };
+        if percpu.is_null() {
+            return Err(ENOMEM);
+        }
+        {
+            // Interrupts off: both reads are of one CPU, and the C macro's preemption check
+            // (`CONFIG_DEBUG_PREEMPT`) is satisfied.
+            let _irqs = local_interrupt_disable();
+            // SAFETY: `percpu` is a live per-CPU allocation; this task cannot migrate.
+            let c = unsafe { bindings::this_cpu_ptr(percpu) };
+            assert_eq!(this_cpu_ptr(percpu), c);
+            assert_eq!(current(), Task::current_raw());
+        }
+        // SAFETY: Allocated above and no longer used.
+        unsafe { bindings::free_percpu(percpu) };
+        Ok(())
     }
 }
