@@ -31,6 +31,7 @@ use crate::{
         resource::KernelResource,
         stats::Context::{Forced, HardIrq, Napi, SoftTimer, Threads},
         stats::CONTEXTS,
+        xmit_lock_owner,
     },
 };
 
@@ -411,6 +412,17 @@ pub(crate) static SCENARIOS: &[Scenario] = &[
             seconds: 2,
         },
         expect: |k| probed(k, &kernel_napi_cache::RESOURCE),
+    },
+    Scenario {
+        name: str_of(xmit_lock_owner::RESOURCE.name),
+        class: Class::Kernel,
+        contexts: "NAPI poll and kthreads sending on a device of the module's own, forced pairs: the inner sends on the same queue from inside the outer's dev_hard_start_xmit() (kprobe)",
+        locks: "the kernel's own: the transmit queue's lock, its owner as netif_tx_owned() reads it",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq, Threads, Forced], &xmit_lock_owner::OPS),
+            seconds: 2,
+        },
+        expect: |k| probed(k, &xmit_lock_owner::RESOURCE),
     },
 ];
 

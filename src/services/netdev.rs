@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Raw NAPI and net_device functions, for the torture's NAPI consumer.
+//! Raw NAPI and net_device functions, for the torture's NAPI consumer and the transmit-lock
+//! probe.
 //!
 //! The kernel crate's bindings stop short of `linux/netdevice.h`, so the exported functions
 //! are declared here by hand, exactly as in that header, and the static inlines come from
@@ -103,4 +104,32 @@ extern "C" {
     /// `napi` must come from [`bhlock_napi_add`] and not be deleted; `cpu` must be online;
     /// process context.
     pub(crate) fn bhlock_napi_thread_pin_fifo(napi: *mut napi_struct, cpu: c_int) -> c_int;
+
+    /// A registered net device that is up, has no queue, takes its transmit queue's lock
+    /// around each packet (so `__dev_queue_xmit()` checks `netif_tx_owned()` on it) and takes
+    /// every packet. An `ERR_PTR` on failure.
+    ///
+    /// # Safety
+    ///
+    /// Process context, not under RTNL; the result, unless an error, must be freed with
+    /// [`bhlock_xmit_dev_free`] once.
+    pub(crate) fn bhlock_xmit_dev_new() -> *mut net_device;
+
+    /// Unregisters and frees it.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must come from [`bhlock_xmit_dev_new`], nothing may send on it any more, and it
+    /// is not used afterwards; process context, not under RTNL.
+    pub(crate) fn bhlock_xmit_dev_free(dev: *mut net_device);
+
+    /// Sends one minimal packet on `dev`: `dev_queue_xmit()`'s result, 0 when the device took
+    /// it.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must come from [`bhlock_xmit_dev_new`] and not be freed; a context that may
+    /// transmit (process context or softirq, BH may be disabled, interrupts on).
+    pub(crate) fn bhlock_xmit_dev_send(dev: *mut net_device) -> c_int;
+
 }

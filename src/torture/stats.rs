@@ -99,9 +99,13 @@ pub(crate) enum Violation {
     /// A run of a probed entry whose kprobe never fired in a forced round: the pairs never
     /// got inside the kernel function's section, so the run proves nothing about it.
     ProbeNotHit,
+    /// A packet the kernel's transmit path refused on a device that takes every packet: it
+    /// took the sender for a recursion on the queue's transmit lock ("Dead loop on virtual
+    /// device").
+    KernelPacketDropped,
 }
 
-const NR_VIOLATIONS: usize = 24;
+const NR_VIOLATIONS: usize = 25;
 
 impl Violation {
     fn index(self) -> usize {
@@ -130,6 +134,7 @@ impl Violation {
             Self::KernelBufferHandedTwice => 21,
             Self::KernelBufferDataChanged => 22,
             Self::ProbeNotHit => 23,
+            Self::KernelPacketDropped => 24,
         }
     }
 
@@ -155,6 +160,7 @@ impl Violation {
             Self::KernelBufferHandedTwice => "kernel_buffer_handed_twice",
             Self::KernelBufferDataChanged => "kernel_buffer_data_changed",
             Self::ProbeNotHit => "probe_not_hit",
+            Self::KernelPacketDropped => "kernel_packet_dropped",
         }
     }
 }
@@ -185,6 +191,7 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::KernelBufferHandedTwice,
     Violation::KernelBufferDataChanged,
     Violation::ProbeNotHit,
+    Violation::KernelPacketDropped,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.
@@ -243,9 +250,11 @@ pub(crate) enum Event {
     /// Probed rounds whose kprobe did not fire: on PREEMPT_RT another BH section of the CPU
     /// may use the resource between the outer thread's calls and leave it in another state.
     ProbeMisses = 24,
+    /// Packets sent on a kernel resource's device and checked.
+    KernelPackets = 25,
 }
 
-const NR_EVENTS: usize = 25;
+const NR_EVENTS: usize = 26;
 
 const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::NapiSoftirqPolls, "napi_softirq_polls"),
@@ -273,6 +282,7 @@ const EVENTS: [(Event, &str); NR_EVENTS] = [
     (Event::KernelBuffers, "kernel_buffers"),
     (Event::ProbeHits, "probe_hits"),
     (Event::ProbeMisses, "probe_misses"),
+    (Event::KernelPackets, "kernel_packets"),
 ];
 
 /// How many violations are logged one by one before the rest are only counted.
