@@ -6,8 +6,8 @@
 # its verdict does not depend on luck or on how busy the CPUs are: repeat.CASE.LOAD.KERNEL,
 # ok when all N runs got the module's verdict SUCCESS, with one diagnostic line per run (the
 # verdict, the forced rounds, the lost updates, for a kernel case the probe's hits and misses
-# and the buffers checked, and, where the race was caught, the time and forced round of the
-# first fault).
+# and the buffers and packets checked, and, where the race was caught, the time and forced
+# round of the first fault).
 #
 # LOAD: idle (nothing else runs), busy1 (a CPU hog on the last online CPU), busyall (a hog
 # on every online CPU). The hogs are SCHED_OTHER shell loops, pinned with taskset.
@@ -53,7 +53,7 @@ for load in "$@"; do
 		[ "$verdict" = SUCCESS ] && passed=$((passed + 1))
 		probe=
 		[ "$(counter probe_hits)$(counter probe_misses)" = 00 ] ||
-			probe=" probe_hits=$(counter probe_hits) probe_misses=$(counter probe_misses) kernel_buffers=$(counter kernel_buffers)"
+			probe=" probe_hits=$(counter probe_hits) probe_misses=$(counter probe_misses) kernel_buffers=$(counter kernel_buffers) kernel_packets=$(counter kernel_packets)"
 		diags+=("run $i: ${verdict:-no verdict}; forced_rounds=$(counter forced_rounds) forced_inside=$(counter forced_inside) lost_updates=$(counter lost_updates)$probe; ${fault:-no cache fault}")
 	done
 	[ ${#hogs[@]} -eq 0 ] || kill "${hogs[@]}" 2>/dev/null
