@@ -95,6 +95,16 @@ if [ -n "$seed" ]; then
 	seed_dir=$(kernel_dir "$seed")
 	[ -f "$seed_dir/.bhlock-built" ] || seed_dir=
 fi
+# Else the newest cached build of this kernel for another key (a config fragment, the patch or
+# the toolchain changed since): the same mechanism, so that a changed option costs the objects
+# that depend on it, not a whole build.
+if [ -z "$seed_dir" ]; then
+	for built in "$BHLOCK_CACHE/kernels/$name-$kver-"*/.bhlock-built; do
+		[ -f "$built" ] || continue
+		[ -z "$seed_dir" ] || [ "$built" -nt "$seed_dir/.bhlock-built" ] || continue
+		seed_dir=${built%/.bhlock-built}
+	done
+fi
 if [ -n "$seed_dir" ]; then
 	log "kernel $name: building $kver in $out, starting from $seed_dir"
 	cp -a "$seed_dir" "$out.tmp"
