@@ -59,12 +59,6 @@ insert_before() {
 	awk -v at="$2" -v new="$3" '$0 == at { print new } { print }' "$1" >"$1.new" && mv "$1.new" "$1"
 }
 
-# insert_after FILE LINE NEW: NEW on a line of its own after the line LINE of FILE.
-insert_after() {
-	grep -qxF -- "$2" "$1" || { echo "no line '$2' in $1" >&2; return 1; }
-	awk -v at="$2" -v new="$3" '{ print } $0 == at { print new }' "$1" >"$1.new" && mv "$1.new" "$1"
-}
-
 # --- the series, in a repository that holds just the files it touches ---
 git_dir=$out/git
 mkdir -p "$git_dir/rust/helpers" "$git_dir/rust/kernel/sync/local_lock_nested_bh"
@@ -79,13 +73,11 @@ commit() {
 series() {
 	gitc init -q && gitc add -A && gitc commit -q -m "Linux $(make -s -C "$ksrc" kernelversion)" || return 1
 
-	cp "$layer"/helpers/{bh,local_lock,percpu}.c "$git_dir/rust/helpers/"
+	cp "$layer"/helpers/{bh,local_lock}.c "$git_dir/rust/helpers/"
 	insert_before "$git_dir/rust/helpers/helpers.c" '#include "binder.c"' '#include "bh.c"' &&
 	insert_before "$git_dir/rust/helpers/helpers.c" '#include "maple_tree.c"' '#include "local_lock.c"' &&
-	insert_before "$git_dir/rust/helpers/helpers.c" '#include "pid_namespace.c"' '#include "percpu.c"' &&
 	insert_before "$git_dir/MAINTAINERS" $'F:\trust/helpers/mutex.c' $'F:\trust/helpers/bh.c' &&
-	insert_before "$git_dir/MAINTAINERS" $'F:\trust/helpers/mutex.c' $'F:\trust/helpers/local_lock.c' &&
-	insert_after "$git_dir/MAINTAINERS" $'F:\tmm/percpu-internal.h' $'F:\trust/helpers/percpu.c' ||
+	insert_before "$git_dir/MAINTAINERS" $'F:\trust/helpers/mutex.c' $'F:\trust/helpers/local_lock.c' ||
 		return 1
 	commit <<-'EOF' || return 1
 	rust: helpers: add BH, nested-BH local lock and per-CPU helpers
@@ -98,6 +90,10 @@ series() {
 	local_lock_init() gives every lock initialised at one call site one static
 	lock class, so the init helper takes the class and name from its Rust
 	caller, as __spin_lock_init() does for spinlock_t.
+
+	The per-CPU helpers sit with the local lock's, in local_lock.c: the
+	per-CPU series ("rust: Add Per-CPU Variable API") adds a percpu.c of its
+	own, and whichever lands second drops its copies.
 
 	The Rust users follow in the next two patches.
 	EOF
@@ -225,7 +221,7 @@ else
 		finish
 	fi
 fi
-warnings=$(grep -A3 '^warning' "$kdir/build.log" | grep -E 'kernel/(bh|sync/local_lock_nested_bh)|helpers/(bh|local_lock|percpu)\.c' || true)
+warnings=$(grep -A3 '^warning' "$kdir/build.log" | grep -E 'kernel/(bh|sync/local_lock_nested_bh)|helpers/(bh|local_lock)\.c' || true)
 if [ -z "$warnings" ]; then
 	ok build.no_warnings
 else

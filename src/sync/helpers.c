@@ -13,4 +13,3 @@
 
 #include "helpers/bh.c"
 #include "helpers/local_lock.c"
-#include "helpers/percpu.c"
