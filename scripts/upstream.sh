@@ -7,6 +7,8 @@
 #               (default $BHLOCK_RESULTS/upstream): the C
 #               helpers (rust/helpers/), the BH token (rust/kernel/bh.rs), the lock
 #               (rust/kernel/sync/local_lock_nested_bh.rs);
+#   cover_letter  its cover letter, 0000-cover-letter.patch: the subject and text of
+#               scripts/upstream-cover.txt, with format-patch's shortlog and diffstat;
 #   checkpatch  scripts/checkpatch.pl --strict: no error, warning or check;
 #   rustfmt     the kernel's rustfmt settings change nothing in the patched files;
 #   apply       the series applies to the 7.3 source;
@@ -149,16 +151,30 @@ series() {
 	without DEBUG_PREEMPT, this_cpu_ptr() and current are inline %gs loads, as
 	in C; elsewhere the helpers are called.
 	EOF
-	gitc format-patch -q -o "$out" HEAD~3 || return 1
+	gitc format-patch -q --cover-letter -o "$out" HEAD~3 || return 1
 }
 if series >"$out/series.log" 2>&1; then
-	patches=("$out"/*.patch)
+	patches=("$out"/0[0-9][0-9][1-9]-*.patch)
 	ok series "${#patches[@]} patches in $out"
 else
 	not_ok series "$(tail -n 5 "$out/series.log")"
 	finish
 fi
-patches=("$out"/*.patch)
+patches=("$out"/0[0-9][0-9][1-9]-*.patch)
+
+# --- the cover letter: format-patch's, with the subject (the first line of the tree's text)
+# and the rest of it after the blank line ---
+cover=$out/0000-cover-letter.patch
+cover_text=$BHLOCK_ROOT/scripts/upstream-cover.txt
+if [ -f "$cover" ] && awk -v text="$cover_text" '
+	/\*\*\* SUBJECT HERE \*\*\*/ { getline subject <text; sub(/\*\*\* SUBJECT HERE \*\*\*/, subject); print; next }
+	/^\*\*\* BLURB HERE \*\*\*$/ { getline line <text; while ((getline line <text) > 0) print line; next }
+	{ print }' "$cover" >"$cover.new" && mv "$cover.new" "$cover" &&
+	! grep -q '\*\*\* .* HERE \*\*\*' "$cover"; then
+	ok cover_letter "$(sed -n 's/^Subject: //p' "$cover")"
+else
+	not_ok cover_letter "no cover letter, or its placeholders are left in $cover"
+fi
 
 # --- checkpatch and rustfmt ---
 if (cd "$ksrc" && scripts/checkpatch.pl --strict --terse "${patches[@]}") >"$out/checkpatch.log" 2>&1; then
