@@ -26,7 +26,7 @@ use super::{
 use crate::{
     services::health::Baseline,
     torture::{
-        kernel_napi_cache, ops,
+        kernel_napi_cache, ops, page_pool,
         plan::Plan,
         resource::KernelResource,
         stats::Context::{Forced, HardIrq, Napi, SoftTimer, Threads},
@@ -423,6 +423,17 @@ pub(crate) static SCENARIOS: &[Scenario] = &[
             seconds: 2,
         },
         expect: |k| probed(k, &xmit_lock_owner::RESOURCE),
+    },
+    Scenario {
+        name: str_of(page_pool::RESOURCE.name),
+        class: Class::Kernel,
+        contexts: "forced pairs on a page_pool of the module's own per CPU: the outer is its consumer, the inner gives a page back with napi_pp_put_page() inside the outer's refill (kprobe on alloc_pages_bulk_noprof())",
+        locks: "the kernel's own: page_pool_napi_local()'s PREEMPT_RT gate (no direct recycling into the lockless alloc cache)",
+        how: How::Run {
+            plan: Plan::new(&[Forced], &page_pool::OPS),
+            seconds: 2,
+        },
+        expect: |k| probed(k, &page_pool::RESOURCE),
     },
 ];
 

@@ -3,11 +3,11 @@
 //! Thin wrappers of the kernel services the harness needs and the kernel crate of 7.3 does not
 //! offer: CPU sets and CPU hotplug, debugfs files that pin the module, running code on a CPU
 //! or once in a given interrupt context, kthreads, kprobes that wake a thread, lockdep's and
-//! the taint mask's health, the kernel log, NAPI on a dummy `net_device`, and the C shim for
-//! what is a macro or a static inline in C.
+//! the taint mask's health, the kernel log, NAPI on a dummy `net_device`, a transmit device, a
+//! page_pool, and the C shim for what is a macro or a static inline in C.
 //!
-//! This layer knows nothing of the torture or the scenarios: it imports only the kernel crate
-//! (and `health` the guard API's bindings), so every layer above can use it.
+//! This layer knows nothing of the torture or the scenarios: it imports only the kernel crate,
+//! so every layer above can use it.
 
 pub(crate) mod cpu_hotplug;
 pub(crate) mod cpus;
@@ -20,4 +20,5 @@ pub(crate) mod log_writer;
 pub(crate) mod netdev;
 pub(crate) mod on_cpu;
 pub(crate) mod one_shot;
+pub(crate) mod page_pool;
 pub(crate) mod shim;

@@ -20,7 +20,7 @@
 //!   the scenario table, a kernel resource) and what the hard-irq callback releases, one entry
 //!   each;
 //! - the kernel resources, one file each (its `KernelResource` and its ops entry):
-//!   `kernel_napi_cache`, `xmit_lock_owner`;
+//!   `kernel_napi_cache`, `xmit_lock_owner`, `page_pool`;
 //! - `plan`: which contexts a run starts and which ops entry they use;
 //! - the contexts, one file each: `napi`, `hard_timer`, `soft_timer`, `threads`, `forced`;
 //! - `cpu_workers`: what a run starts on one CPU, kept on every online CPU through hotplug;
@@ -35,6 +35,7 @@ pub(crate) mod kernel_buffers;
 pub(crate) mod kernel_napi_cache;
 pub(crate) mod napi;
 pub(crate) mod ops;
+pub(crate) mod page_pool;
 pub(crate) mod params;
 pub(crate) mod pattern_locks;
 pub(crate) mod plan;
