@@ -25,14 +25,14 @@
 //! buffers: the first fault is the answer, and a kernel whose cache is broken is not pushed
 //! further towards a crash (races of the traffic's own may double-free into the slab).
 
-use core::{ptr, sync::atomic::Ordering::Relaxed};
+use core::ptr;
 use kernel::{bindings, ffi::c_void, prelude::*, sync::SpinLock, task::Task};
 
 use super::{
     core_state::Core,
     kernel_buffers::{cb_tag, Buffer, Kind, NapiDevice, LARGE, SMALL},
     ops::{self, Ops},
-    probe_point::{InnerThread, ProbePoint, BH_SECTIONS_PREEMPTIBLE},
+    probe_point::{InnerThread, ProbePoint},
     resource::KernelResource,
     stats::{Context, Event, Violation},
 };
@@ -172,15 +172,7 @@ fn probed_outer(
         probe.arm(Some(inner.task));
         // SAFETY: BH is disabled; room for `SKB_CACHE_BULK` pointers.
         let got = unsafe { bindings::napi_skb_cache_get_bulk(heads.as_mut_ptr(), SKB_CACHE_BULK) };
-        // Where BH sections are preemptible, a hit counts only if the inner thread has started
-        // by now: inside the call, not from a late wake-up after it. A miss is only counted:
-        // the run fails if no round hits (`Ops::final_check`).
-        let inside = !BH_SECTIONS_PREEMPTIBLE || inner.started.load(Relaxed);
-        if probe.disarm() && at_refill && inside {
-            core.stats.event(Event::ProbeHits, 1);
-        } else {
-            core.stats.event(Event::ProbeMisses, 1);
-        }
+        inner.count_probe(core, probe, at_refill);
         for (i, head) in heads.iter().take(got as usize).enumerate() {
             mark_head(*head, buffer_tag(tag, i));
         }

@@ -38,7 +38,7 @@ use kernel::{bindings, cpu::CpuId, error::from_err_ptr, prelude::*, sync::SpinLo
 use super::{
     core_state::Core,
     ops::{self, Ops},
-    probe_point::{InnerThread, ProbePoint, BH_SECTIONS_PREEMPTIBLE},
+    probe_point::{InnerThread, ProbePoint},
     resource::KernelResource,
     stats::{Context, Event, Violation},
 };
@@ -243,14 +243,7 @@ fn probed_outer(
         let_in();
         probe.arm(Some(inner.task));
         take(pool, &mut held);
-        // Where BH sections are preemptible, a hit counts only if the inner thread has started
-        // by now: inside the refill, not from a late wake-up after it.
-        let inside = !BH_SECTIONS_PREEMPTIBLE || inner.started.load(Relaxed);
-        if probe.disarm() && at_refill && inside {
-            core.stats.event(Event::ProbeHits, 1);
-        } else {
-            core.stats.event(Event::ProbeMisses, 1);
-        }
+        inner.count_probe(core, probe, at_refill);
     }
     // The pages the probed refill left in the cache, where a page counted twice shows.
     for _ in 1..REFILL {

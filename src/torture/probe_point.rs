@@ -19,10 +19,10 @@
 //! the gate for that long), then checks its own. So a buffer that the interleaving handed to
 //! both threads is seen by the first check, in the first round.
 
-use core::sync::atomic::AtomicBool;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use kernel::{prelude::*, sync::SpinLock, task::Task};
 
-use super::core_state::Core;
+use super::{core_state::Core, stats::Event};
 use crate::{services::kprobe::KProbe, sync::bh::LocalBhDisabled};
 
 /// Whether a BH-disabled section can be preempted by a higher-priority task of its CPU.
@@ -36,6 +36,22 @@ pub(crate) struct InnerThread<'a> {
     pub(crate) started: &'a AtomicBool,
     /// The gate it passes between taking from the resource and checking.
     pub(crate) gate: &'a SpinLock<()>,
+}
+
+impl InnerThread<'_> {
+    /// Disarms `probe` right after the outer thread's probed call, and counts the round a probe
+    /// hit if the probe fired, the resource was `ready` (in the state the call needed to reach
+    /// the probe point inside the resource's section) and, where BH sections are preemptible,
+    /// the inner thread had started by then: inside the call, not woken late after it. A miss
+    /// is only counted; a run with no hit fails (`ProbeNotHit`).
+    pub(crate) fn count_probe(&self, core: &Core, probe: &KProbe, ready: bool) {
+        let inside = !BH_SECTIONS_PREEMPTIBLE || self.started.load(Relaxed);
+        if probe.disarm() && ready && inside {
+            core.stats.event(Event::ProbeHits, 1);
+        } else {
+            core.stats.event(Event::ProbeMisses, 1);
+        }
+    }
 }
 
 /// One resource's way in; see the module documentation.

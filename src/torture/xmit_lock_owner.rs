@@ -19,13 +19,13 @@
 //!
 //! The must-fail kernel's `bhlock_unlocked=xmit_lock_owner` puts the CPU check back.
 
-use core::{ptr::NonNull, sync::atomic::Ordering::Relaxed};
+use core::ptr::NonNull;
 use kernel::{bindings, error::from_err_ptr, prelude::*, sync::SpinLock};
 
 use super::{
     core_state::Core,
     ops::{self, Ops},
-    probe_point::{InnerThread, ProbePoint, BH_SECTIONS_PREEMPTIBLE},
+    probe_point::{InnerThread, ProbePoint},
     resource::KernelResource,
     stats::{Context, Event, Violation},
 };
@@ -161,14 +161,7 @@ fn probed_outer(
         let_in();
         probe.arm(Some(inner.task));
         let sent = device.send(bh);
-        // Where BH sections are preemptible, a hit counts only if the inner thread has started
-        // by now: inside the transmit, not from a late wake-up after it.
-        let inside = !BH_SECTIONS_PREEMPTIBLE || inner.started.load(Relaxed);
-        if probe.disarm() && inside {
-            core.stats.event(Event::ProbeHits, 1);
-        } else {
-            core.stats.event(Event::ProbeMisses, 1);
-        }
+        inner.count_probe(core, probe, true);
         sent
     };
     count(core, Context::Forced, sent);
