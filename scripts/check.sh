@@ -95,17 +95,19 @@ boot_run() {
 	echo $? >"$out/$boot.status"
 }
 
-# gate_covered K: at gate size, the kernels of the matrix before K whose clean boot has
-# copied out the module's table, one per line as the module describes each (its `# kernel:`
-# line): a check whose verdict depends only on properties in which K equals one of them is
-# skipped on K (gate_skipped in selftests/bhlock/functions.sh). The kernels run one after the
-# other by default; a kernel whose table is not there yet covers nothing.
+# gate_covered K: at gate size, the kernels of the matrix before K that cover checks for it, one
+# per line as the module describes each (its `# kernel:` line): a check whose verdict depends
+# only on properties in which K equals one of them is skipped on K (gate_skipped in
+# selftests/bhlock/functions.sh). A kernel covers only once its clean boot has run every
+# script and passed ($out/covers, written after it): not while it runs (BHLOCK_PARALLEL_JOBS),
+# not after a boot that died partway, and never the probe's must-fail kernel, which runs
+# test-kernel.sh alone.
 gate_covered() {
 	local other line
 	[ "$(bhlock_scale)" = gate ] || return 0
 	for other in "${kernels[@]}"; do
 		[ "$other" != "$1" ] || break
-		read -r line <"$BHLOCK_RESULTS/$other/scenarios.tsv" 2>/dev/null || continue
+		read -r line <"$BHLOCK_RESULTS/$other/covers" 2>/dev/null || continue
 		[[ $line != "# kernel: "* ]] || echo "${line#\# kernel: }"
 	done
 }
@@ -241,6 +243,11 @@ check_kernel() {
 	tree_end
 	timing "compile-fail $k (beside the clean boot)" "$(cat "$out/compile-fail.time")"
 	boot_results "$k" clean "${test_progs[@]}"
+	# What this kernel now covers for the kernels after it (gate_covered).
+	rm -f "$out/covers"
+	if [ "$(cat "$out/clean.status" 2>/dev/null)" = 0 ] && [ -s "$out/scenarios.tsv" ]; then
+		head -n 1 "$out/scenarios.tsv" >"$out/covers"
+	fi
 	# The deepest stack the clean boot's test-stack.sh measured: the top of its chain and
 	# bhlock's frames in it.
 	while IFS= read -r line; do

@@ -68,7 +68,8 @@ pub(crate) static RESOURCE: KernelResource = KernelResource {
 pub(crate) static OPS: Ops = ops::kernel_resource("kernel_page_pool", &RESOURCE);
 
 /// `PP_ALLOC_CACHE_REFILL` in 7.3's `include/net/page_pool/types.h`: the pages a slow-path
-/// allocation asks the page allocator for at once.
+/// allocation asks the page allocator for at once, with 4 KiB pages (the test kernels'; with
+/// larger pages the figures here would only make rounds miss the probe, not fault).
 const REFILL: usize = 64;
 
 /// Pages a pool can hold before an allocation reaches the page allocator: its alloc cache

@@ -87,8 +87,9 @@ impl XmitDevice {
         let rc = unsafe { sys::bhlock_xmit_dev_send(self.dev.as_ptr()) };
         match rc {
             0 => Some(true),
-            // What `__dev_queue_xmit()` returns for a recursion, and only for that on an up
-            // device without a queue.
+            // What `__dev_queue_xmit()` returns for a recursion; on a queue-less device it
+            // also means NETDEV_TX_BUSY or a stopped queue, which this device, taking every
+            // packet and never stopping its queue, does not give.
             rc if rc == ENETDOWN.to_errno() => Some(false),
             _ => None,
         }
