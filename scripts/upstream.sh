@@ -166,14 +166,16 @@ patches=("$out"/0[0-9][0-9][1-9]-*.patch)
 # and the rest of it after the blank line ---
 cover=$out/0000-cover-letter.patch
 cover_text=$BHLOCK_ROOT/scripts/upstream-cover.txt
-if [ -f "$cover" ] && awk -v text="$cover_text" '
+# A subject and a text are required: awk reads a missing file as empty, and would fill both
+# placeholders with nothing.
+if [ -f "$cover" ] && [ -s "$cover_text" ] && awk -v text="$cover_text" '
 	/\*\*\* SUBJECT HERE \*\*\*/ { getline subject <text; sub(/\*\*\* SUBJECT HERE \*\*\*/, subject); print; next }
 	/^\*\*\* BLURB HERE \*\*\*$/ { getline line <text; while ((getline line <text) > 0) print line; next }
 	{ print }' "$cover" >"$cover.new" && mv "$cover.new" "$cover" &&
-	! grep -q '\*\*\* .* HERE \*\*\*' "$cover"; then
+	! grep -q '\*\*\* .* HERE \*\*\*' "$cover" && grep -q '^Subject: \[PATCH 0/[0-9]*\] [^ ]' "$cover"; then
 	ok cover_letter "$(sed -n 's/^Subject: //p' "$cover")"
 else
-	not_ok cover_letter "no cover letter, or its placeholders are left in $cover"
+	not_ok cover_letter "no cover letter, no text for it ($cover_text), or its placeholders are left in $cover"
 fi
 
 # --- checkpatch and rustfmt ---
