@@ -94,10 +94,19 @@ boot_args+=" rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cac
 # vng runs its helpers (virtme-run) from PATH. Killing vng leaves its QEMU running, so vng
 # gets a process group of its own (setsid) and a hang ends the whole group.
 hung_flag=$uname_file.hung
-# The command, between two console lines that time its phases (see phases below).
-# shellcheck disable=SC2016 # expanded in the guest
-marked_command='echo "bhlock-vng: script start" >/dev/kmsg; uname -v >"$0"; "$@"; rc=$?
-echo "bhlock-vng: script end, exit $rc" >/dev/kmsg; exit $rc'
+# The command, between two console lines that time its phases (see phases below), goes to the
+# guest as a script in $BHLOCK_RESULTS, not on the kernel command line: vng passes its command
+# there (base64, in virtme.exec=), which x86 cuts at 2048 bytes, and what it cuts then is the
+# init= vng appends after it: the guest panics before the command starts. A command's length
+# depends on the paths of the checkout and on the kernels run before it (BHLOCK_GATE_COVERED).
+command_file=$uname_file.command
+{
+	echo 'echo "bhlock-vng: script start" >/dev/kmsg'
+	printf 'uname -v >%q\n' "$uname_file"
+	printf '%q ' "$@"
+	# shellcheck disable=SC2016 # expanded in the guest
+	printf '\nrc=$?\necho "bhlock-vng: script end, exit $rc" >/dev/kmsg\nexit $rc\n'
+} >"$command_file"
 # The init vng boots is bhlock's, built from this tree (a reinstalled virtme-ng puts its own
 # back, whose log line is checked for).
 if [ -z "$VNG_GUEST_INIT" ] || grep -qa 'basic initialization done' "$VNG_GUEST_INIT" ||
@@ -113,7 +122,7 @@ PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" 
 	--append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
 	--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
 	--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
-	-- bash -c "$marked_command" "$uname_file" "$@" </dev/null 2>"$console" &
+	-- bash "$command_file" </dev/null 2>"$console" &
 vng_pid=$!
 # vng has a session of its own, which a Ctrl-C of `make check` (or the end of the run that
 # started this) does not reach: its guest would go on, a core busy, until its command ends.
@@ -148,7 +157,7 @@ esac
 want_rt=no
 grep -qx 'CONFIG_PREEMPT_RT=y' "$kdir/.config" && want_rt=yes
 uname_v=$(cat "$uname_file" 2>/dev/null)
-rm -f "$uname_file"
+rm -f "$uname_file" "$command_file"
 if [ -z "$uname_v" ]; then
 	complain "the guest never ran the command (no uname -v)"
 else
