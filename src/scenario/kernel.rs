@@ -6,15 +6,21 @@
 //! a new kernel configuration gets its expectations from what it is, without an edit to the
 //! table.
 
-use core::{ffi::CStr, fmt};
+use core::fmt;
 
-use crate::services::shim;
+use crate::{services::shim, torture::resource::KernelResource};
 
-/// Whether this boot removed the protection of the kernel resource `name` (only the must-fail
-/// kernel can: `bhlock_unlocked=NAME`).
-fn resource_unlocked(name: &CStr) -> bool {
-    // SAFETY: `name` is NUL-terminated.
-    unsafe { shim::bhlock_resource_unlocked(name.as_ptr().cast()) }
+/// Whether the kernel resource has no protection in this boot: on the must-fail kernel, which
+/// protects each, if this boot removed it (`bhlock_unlocked=NAME`); on a stock kernel, if the
+/// stock kernel has none for it ([`KernelResource::protected_in_stock`]).
+fn resource_unlocked(resource: &KernelResource) -> bool {
+    // SAFETY: The name is NUL-terminated.
+    unsafe {
+        shim::bhlock_resource_unlocked(
+            resource.name.as_ptr().cast(),
+            !resource.protected_in_stock,
+        )
+    }
 }
 
 /// The properties of a kernel that decide what a case of the table must produce.
@@ -28,10 +34,11 @@ pub(crate) struct Kernel {
     /// (`CONFIG_PREEMPT_RT_NEEDS_BH_LOCK`). Without it a per-CPU resource that BH users share
     /// needs its own `local_lock_nested_bh()`.
     pub(crate) bh_serialised: bool,
-    /// Whether the protection of the kernel resource of this name (`KernelResource::name`) is
-    /// gone: true only in a boot of the probe's must-fail kernel that removed it
-    /// (`bhlock_unlocked=NAME`). A function, so that a new resource needs no field here.
-    pub(crate) unlocked: fn(&CStr) -> bool,
+    /// Whether a kernel resource has no protection of its own in this boot: one the stock
+    /// kernel leaves unprotected, or, on the probe's must-fail kernel, one whose protection the
+    /// boot removed (`bhlock_unlocked=NAME`). A function, so that a new resource needs no field
+    /// here.
+    pub(crate) unlocked: fn(&KernelResource) -> bool,
 }
 
 impl Kernel {
@@ -45,19 +52,19 @@ impl Kernel {
         }
     }
 
-    /// Whether two BH users of one CPU can both be inside the kernel resource `name`: only
-    /// when BH sections interleave and the resource's own protection is gone.
-    pub(crate) fn shares(self, name: &CStr) -> bool {
-        !self.bh_serialised && (self.unlocked)(name)
+    /// Whether two BH users of one CPU can both be inside the kernel resource: only when BH
+    /// sections interleave and the resource has no protection of its own.
+    pub(crate) fn shares(self, resource: &KernelResource) -> bool {
+        !self.bh_serialised && (self.unlocked)(resource)
     }
 
-    /// Writes the properties as `name=value` words, with the kernel resources of `names`
-    /// whose protection is gone as `unlocked=a,b` (`-` for none): the `# kernel:` line that
-    /// the selftests read (their `gate_covered`).
+    /// Writes the properties as `name=value` words, with those of `resources` that have no
+    /// protection as `unlocked=a,b` (`-` for none): the `# kernel:` line that the selftests
+    /// read (their `gate_covered`).
     pub(crate) fn describe<'a>(
         self,
         f: &mut fmt::Formatter<'_>,
-        names: impl Iterator<Item = &'a CStr>,
+        resources: impl Iterator<Item = &'a KernelResource>,
     ) -> fmt::Result {
         write!(
             f,
@@ -66,8 +73,8 @@ impl Kernel {
             u8::from(self.bh_serialised),
         )?;
         let mut sep = "";
-        for name in names.filter(|n| (self.unlocked)(n)) {
-            write!(f, "{sep}{}", name.to_str().unwrap_or("?"))?;
+        for resource in resources.filter(|r| (self.unlocked)(r)) {
+            write!(f, "{sep}{}", resource.name.to_str().unwrap_or("?"))?;
             sep = ",";
         }
         if sep.is_empty() {

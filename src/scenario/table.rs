@@ -31,7 +31,7 @@ use crate::{
         resource::KernelResource,
         stats::Context::{Forced, HardIrq, Napi, SoftTimer, Threads},
         stats::CONTEXTS,
-        xmit_lock_owner,
+        tunnel_key, xmit_lock_owner,
     },
 };
 
@@ -98,7 +98,7 @@ fn clean(_: Kernel) -> Expect {
 /// users of a CPU can both be inside the resource (BH sections interleave and its protection
 /// is gone), and nothing elsewhere.
 fn probed(k: Kernel, resource: &KernelResource) -> Expect {
-    if k.shares(resource.name) {
+    if k.shares(resource) {
         Expect::Caught
     } else {
         Expect::Clean
@@ -435,6 +435,17 @@ pub(crate) static SCENARIOS: &[Scenario] = &[
         },
         expect: |k| probed(k, &page_pool::RESOURCE),
     },
+    Scenario {
+        name: str_of(tunnel_key::RESOURCE.name),
+        class: Class::Kernel,
+        contexts: "NAPI poll and kthreads sending on a device of the module's own whose tc egress program calls bpf_skb_set_tunnel_key(), forced pairs: the inner sends from inside the outer's dev_hard_start_xmit() (kprobe), between the outer's helper call and its transmit",
+        locks: "none found: only the BH section keeps the per-CPU md_dst of net/core/filter.c from another sender of the CPU",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq, Threads, Forced], &tunnel_key::OPS),
+            seconds: 2,
+        },
+        expect: |k| probed(k, &tunnel_key::RESOURCE),
+    },
 ];
 
 // The reports, as globs over their banner lines (see `expect`). A WARN() banner names the
@@ -538,7 +549,7 @@ fn write_patterns(f: &mut fmt::Formatter<'_>, patterns: &[&str]) -> fmt::Result 
 // kernel's own `Display`.
 impl kernel::fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.describe(f, SCENARIOS.iter().filter_map(|s| Some(s.resource()?.name)))
+        self.describe(f, SCENARIOS.iter().filter_map(|s| s.resource()))
     }
 }
 

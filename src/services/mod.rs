@@ -22,3 +22,4 @@ pub(crate) mod on_cpu;
 pub(crate) mod one_shot;
 pub(crate) mod page_pool;
 pub(crate) mod shim;
+pub(crate) mod tunnel_key;

@@ -174,16 +174,17 @@ bool bhlock_unlocked(const char *name);
 #endif
 
 /*
- * Whether this boot of bhlock's must-fail kernel (configs/rt-nolock.patch)
- * removed the protection of resource @name (bhlock_unlocked=); false on every
- * other kernel, which has no such function to call.
+ * Whether resource @name has no protection in this boot: on bhlock's
+ * must-fail kernel (configs/rt-nolock.patch, which protects every resource
+ * bhlock probes) whether this boot removed it (bhlock_unlocked=); on every
+ * other kernel, which has no such function to call, @unprotected_in_stock.
  */
-bool bhlock_resource_unlocked(const char *name)
+bool bhlock_resource_unlocked(const char *name, bool unprotected_in_stock)
 {
 #ifdef CONFIG_BHLOCK_MUST_FAIL
 	return bhlock_unlocked(name);
 #else
-	return false;
+	return unprotected_in_stock;
 #endif
 }
 

@@ -46,7 +46,7 @@ void bhlock_irq_work_init_hard(struct irq_work *work,
 
 void bhlock_skb_head_free(void *head);
 
-bool bhlock_resource_unlocked(const char *name);
+bool bhlock_resource_unlocked(const char *name, bool unprotected_in_stock);
 
 void __percpu *bhlock_alloc_percpu(size_t size, size_t align);
 void *bhlock_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);

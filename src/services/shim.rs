@@ -161,13 +161,17 @@ unsafe extern "C" {
     /// used afterwards.
     pub(crate) fn bhlock_skb_head_free(head: *mut kernel::ffi::c_void);
 
-    /// Whether this boot of the must-fail kernel removed the protection of resource `name`
-    /// (its `bhlock_unlocked=` boot parameter); false on every other kernel.
+    /// Whether resource `name` has no protection in this boot: on the must-fail kernel, which
+    /// protects every probed resource, whether this boot removed it (its `bhlock_unlocked=`
+    /// boot parameter); on every other kernel `unprotected_in_stock`.
     ///
     /// # Safety
     ///
     /// `name` must point to a NUL-terminated string.
-    pub(crate) fn bhlock_resource_unlocked(name: *const kernel::ffi::c_char) -> bool;
+    pub(crate) fn bhlock_resource_unlocked(
+        name: *const kernel::ffi::c_char,
+        unprotected_in_stock: bool,
+    ) -> bool;
 
     /// `__alloc_percpu(size, align)`: zeroed per-CPU memory of the harness's own, or null.
     ///

@@ -20,7 +20,7 @@
 //!   the scenario table, a kernel resource) and what the hard-irq callback releases, one entry
 //!   each;
 //! - the kernel resources, one file each (its `KernelResource` and its ops entry):
-//!   `kernel_napi_cache`, `xmit_lock_owner`, `page_pool`;
+//!   `kernel_napi_cache`, `xmit_lock_owner`, `page_pool`, `tunnel_key`;
 //! - `plan`: which contexts a run starts and which ops entry they use;
 //! - the contexts, one file each: `napi`, `hard_timer`, `soft_timer`, `threads`, `forced`;
 //! - `cpu_workers`: what a run starts on one CPU, kept on every online CPU through hotplug;
@@ -45,5 +45,6 @@ pub(crate) mod run;
 pub(crate) mod soft_timer;
 pub(crate) mod stats;
 pub(crate) mod threads;
+pub(crate) mod tunnel_key;
 pub(crate) mod unlocked_cache;
 pub(crate) mod xmit_lock_owner;

@@ -24,4 +24,8 @@ pub(crate) struct KernelResource {
     pub(crate) round: RoundFn,
     /// How the forced pairs get inside its BH section, and what they check there.
     pub(crate) probe: ProbePoint,
+    /// Whether the stock kernel protects it where BH sections interleave. False for a resource
+    /// the probe found unprotected: the must-fail kernel carries a candidate fix for it, which
+    /// its `bhlock_unlocked=NAME` takes out again.
+    pub(crate) protected_in_stock: bool,
 }

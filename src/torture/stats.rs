@@ -103,9 +103,15 @@ pub(crate) enum Violation {
     /// took the sender for a recursion on the queue's transmit lock ("Dead loop on virtual
     /// device").
     KernelPacketDropped,
+    /// A packet reached its device's transmit with another packet's tunnel key: the per-CPU
+    /// metadata dst `bpf_skb_set_tunnel_key()` fills was refilled by another sender of the CPU
+    /// while the packet was on its way.
+    KernelTunnelKeyChanged,
+    /// A packet reached its device's transmit with no tunnel key: the tc program did not run.
+    KernelTunnelKeyMissing,
 }
 
-const NR_VIOLATIONS: usize = 25;
+const NR_VIOLATIONS: usize = 27;
 
 impl Violation {
     fn index(self) -> usize {
@@ -135,6 +141,8 @@ impl Violation {
             Self::KernelBufferDataChanged => 22,
             Self::ProbeNotHit => 23,
             Self::KernelPacketDropped => 24,
+            Self::KernelTunnelKeyChanged => 25,
+            Self::KernelTunnelKeyMissing => 26,
         }
     }
 
@@ -161,6 +169,8 @@ impl Violation {
             Self::KernelBufferDataChanged => "kernel_buffer_data_changed",
             Self::ProbeNotHit => "probe_not_hit",
             Self::KernelPacketDropped => "kernel_packet_dropped",
+            Self::KernelTunnelKeyChanged => "kernel_tunnel_key_changed",
+            Self::KernelTunnelKeyMissing => "kernel_tunnel_key_missing",
         }
     }
 }
@@ -192,6 +202,8 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::KernelBufferDataChanged,
     Violation::ProbeNotHit,
     Violation::KernelPacketDropped,
+    Violation::KernelTunnelKeyChanged,
+    Violation::KernelTunnelKeyMissing,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.

@@ -45,6 +45,7 @@ pub(crate) static RESOURCE: KernelResource = KernelResource {
         outer: probed_outer,
         inner: probed_inner,
     },
+    protected_in_stock: true,
 };
 
 /// Its entry of the ops table.
