@@ -171,8 +171,9 @@ stage lint "$BHLOCK_ROOT/scripts/lint.sh"
 # probe_boots K: the must-fail kernel K (configs/rt-nolock.patch), booted once for each
 # kernel-resource case of the module's table (SCENARIOS selects), with only that resource's
 # protection removed (the boot parameter bhlock_unlocked=NAME): test-kernel.sh runs the case,
-# which must catch the corruption. The case names come from the table an earlier kernel's
-# clean boot copied out, or else from a boot of K that only copies it.
+# which must catch the corruption; then once with nothing removed for the resources that K
+# carries a candidate fix for. The case names come from the table an earlier kernel's clean
+# boot copied out, or else from a boot of K that only copies it.
 probe_boots() {
 	local k=$1 table name names
 	table=$(compgen -G "$BHLOCK_RESULTS/*/scenarios.tsv" | head -n 1)
@@ -188,6 +189,17 @@ probe_boots() {
 			boot "$k" "kernel-$name" "$(run_kselftests "$out/kernel-$name.logs" test-kernel.sh)" \
 			test-kernel.sh
 	done
+	# A resource that the stock kernels leave unprotected (the `unlocked=` of the table's
+	# `# kernel:` line, from a stock kernel) has bhlock's candidate fix in K instead, which
+	# bhlock_unlocked=NAME took out above: with nothing removed, its case must stay clean.
+	local stock_unlocked fixed=()
+	stock_unlocked=$(sed -n 's/^# kernel: .*unlocked=\([^ ]*\).*/,\1,/p' "$table")
+	for name in "${names[@]}"; do
+		[[ $stock_unlocked != *",$name,"* ]] || fixed+=("$name")
+	done
+	[ ${#fixed[@]} -eq 0 ] ||
+		SCENARIOS="${fixed[*]}" boot "$k" kernel-fixed \
+			"$(run_kselftests "$out/kernel-fixed.logs" test-kernel.sh)" test-kernel.sh
 }
 
 # check_kernel K: every test of kernel K, as the subtree K: build it (or take it from the
