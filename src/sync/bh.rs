@@ -74,14 +74,13 @@ pub struct LocalBhDisabled(NotThreadSafe);
 /// ```
 #[inline]
 pub fn local_bh_disable() -> Result<LocalBhDisabled> {
-    // SAFETY: Both only read the context; always safe to call. `in_hardirq()` is true in NMI
-    // too.
-    if unsafe { bindings::irqs_disabled() || bindings::in_hardirq() } {
+    // `in_hardirq()` is true in NMI too.
+    if raw::irqs_disabled() || raw::in_hardirq() {
         return Err(EINVAL);
     }
     // SAFETY: Not hard-irq, not NMI, interrupts on: the matching `local_bh_enable()`, in
     // `Drop`, is allowed here.
-    unsafe { bindings::local_bh_disable() };
+    unsafe { raw::local_bh_disable() };
     // INVARIANT: Bottom halves were just disabled, and stay so until `Drop`.
     Ok(LocalBhDisabled(NotThreadSafe))
 }
@@ -97,14 +96,12 @@ impl Drop for LocalBhDisabled {
         // halves stay disabled in this task, which is a bug that the warning names, but not
         // unsound.
         //
-        // SAFETY: Only reads the CPU's interrupt state; always safe to call.
-        let irqs_off = unsafe { bindings::irqs_disabled() };
-        if kernel::warn_on!(irqs_off) {
+        if kernel::warn_on!(raw::irqs_disabled()) {
             return;
         }
         // SAFETY: By the type invariants this object started a BH-disabled section in this task
         // (it is not `Send`), nothing borrows it any more, and interrupts are on.
-        unsafe { bindings::local_bh_enable() };
+        unsafe { raw::local_bh_enable() };
     }
 }
 
@@ -132,5 +129,274 @@ impl LocalBhDisabled {
         }
         // INVARIANT: The caller promises the section for `'a`.
         ASSUME_DISABLED
+    }
+}
+
+/// The context checks and the section's two ends, each as C compiles it where that is inline.
+///
+/// Where C inlines them (x86-64 SMP: the interrupt flag, the preempt count, and, without
+/// lockdep's irq-flag tracing and off PREEMPT_RT, `local_bh_disable()`'s preempt-count add),
+/// a helper call would cost a BH section more calls than C makes; so they are read and
+/// written inline here, as `arch/x86/include/asm/irqflags.h` and `asm/preempt.h` do. Where C
+/// calls out (`__local_bh_disable_ip()` on PREEMPT_RT or with `CONFIG_TRACE_IRQFLAGS`,
+/// `__local_bh_enable_ip()` always), the same exported function is called. Everywhere else
+/// the helpers are. The KUnit suite `rust_bh` checks the inline reads against the helpers.
+mod raw {
+    use super::bindings;
+
+    /// `_THIS_IP_`: an address in the caller, for lockdep's and the tracers' records of where
+    /// a section began or ended.
+    #[cfg(CONFIG_X86_64)]
+    #[inline(always)]
+    fn this_ip() -> kernel::ffi::c_ulong {
+        let ip: kernel::ffi::c_ulong;
+        // SAFETY: Computes the address of the next instruction; reads and writes nothing else.
+        unsafe {
+            core::arch::asm!(
+                "lea {ip}, [rip]",
+                ip = out(reg) ip,
+                options(nomem, nostack, preserves_flags),
+            )
+        };
+        ip
+    }
+
+    /// `irqs_disabled()`.
+    #[inline(always)]
+    pub(super) fn irqs_disabled() -> bool {
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_PARAVIRT_XXL)))]
+        {
+            let flags: usize;
+            // SAFETY: `native_save_fl()`: pushes the flags register and pops it into `flags`,
+            // leaving the stack as it was. No memory operand: like C's `"memory"` clobber, the
+            // compiler keeps memory accesses on their side of it.
+            unsafe {
+                core::arch::asm!(
+                    "pushfq",
+                    "pop {flags}",
+                    flags = out(reg) flags,
+                    options(preserves_flags),
+                )
+            };
+            flags & (1 << bindings::X86_EFLAGS_IF_BIT) == 0
+        }
+        #[cfg(not(all(CONFIG_X86_64, not(CONFIG_PARAVIRT_XXL))))]
+        {
+            // SAFETY: Only reads the CPU's interrupt state; always safe to call.
+            unsafe { bindings::irqs_disabled() }
+        }
+    }
+
+    /// `preempt_count()`, as x86-64 SMP stores it: the low 32 bits of the per-CPU
+    /// `__preempt_count` (its top bit is the inverted need-resched flag, masked off by C's
+    /// `preempt_count()` and by the masks its users apply).
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    #[inline(always)]
+    pub(super) fn preempt_count() -> u32 {
+        let count: u32;
+        // SAFETY: `__preempt_count` is an exported per-CPU variable; a `%gs`-relative load of
+        // its low 32 bits reads this CPU's count, as `raw_cpu_read_4(__preempt_count)` does. It
+        // writes nothing.
+        unsafe {
+            core::arch::asm!(
+                "mov {count:e}, dword ptr gs:[rip + {pc}]",
+                count = out(reg) count,
+                pc = sym bindings::__preempt_count,
+                options(nostack, preserves_flags, readonly),
+            )
+        };
+        count
+    }
+
+    /// `in_hardirq()`: true in NMI too (`nmi_enter()` adds `HARDIRQ_OFFSET` as well).
+    #[inline(always)]
+    pub(super) fn in_hardirq() -> bool {
+        #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+        {
+            const HARDIRQ_MASK: u32 =
+                ((1 << bindings::HARDIRQ_BITS) - 1) << bindings::HARDIRQ_SHIFT;
+            preempt_count() & HARDIRQ_MASK != 0
+        }
+        #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+        {
+            // SAFETY: Only reads the context; always safe to call.
+            unsafe { bindings::in_hardirq() }
+        }
+    }
+
+    /// `local_bh_disable()`.
+    ///
+    /// # Safety
+    ///
+    /// Not in hard-irq or NMI context, and interrupts on (so that the matching
+    /// [`local_bh_enable`] is allowed).
+    #[inline(always)]
+    pub(super) unsafe fn local_bh_disable() {
+        #[cfg(all(
+            CONFIG_X86_64,
+            CONFIG_SMP,
+            not(CONFIG_PREEMPT_RT),
+            not(CONFIG_TRACE_IRQFLAGS),
+            not(CONFIG_DEBUG_PREEMPT),
+            not(CONFIG_TRACE_PREEMPT_TOGGLE)
+        ))]
+        {
+            // SAFETY: `__preempt_count_add(SOFTIRQ_DISABLE_OFFSET)`: a `%gs`-relative add to this
+            // CPU's count, one instruction, so an interrupt sees it before or after. Without
+            // `nomem`, also the `barrier()` that follows it in C.
+            unsafe {
+                core::arch::asm!(
+                    "add dword ptr gs:[rip + {pc}], {cnt}",
+                    pc = sym bindings::__preempt_count,
+                    cnt = const bindings::SOFTIRQ_DISABLE_OFFSET,
+                    options(nostack),
+                )
+            };
+        }
+        #[cfg(all(CONFIG_X86_64, any(CONFIG_PREEMPT_RT, CONFIG_TRACE_IRQFLAGS),))]
+        {
+            // SAFETY: The caller's context allows it; this is what `local_bh_disable()` calls.
+            unsafe { bindings::__local_bh_disable_ip(this_ip(), bindings::SOFTIRQ_DISABLE_OFFSET) };
+        }
+        #[cfg(not(any(
+            all(
+                CONFIG_X86_64,
+                CONFIG_SMP,
+                not(CONFIG_PREEMPT_RT),
+                not(CONFIG_TRACE_IRQFLAGS),
+                not(CONFIG_DEBUG_PREEMPT),
+                not(CONFIG_TRACE_PREEMPT_TOGGLE)
+            ),
+            all(CONFIG_X86_64, any(CONFIG_PREEMPT_RT, CONFIG_TRACE_IRQFLAGS)),
+        )))]
+        {
+            // SAFETY: The caller's context allows it.
+            unsafe { bindings::local_bh_disable() };
+        }
+    }
+
+    /// `local_bh_enable()`.
+    ///
+    /// # Safety
+    ///
+    /// Ends a section that this task began with [`local_bh_disable`]; interrupts on.
+    #[inline(always)]
+    pub(super) unsafe fn local_bh_enable() {
+        #[cfg(CONFIG_X86_64)]
+        {
+            // SAFETY: As the caller promises; this is what `local_bh_enable()` calls.
+            unsafe { bindings::__local_bh_enable_ip(this_ip(), bindings::SOFTIRQ_DISABLE_OFFSET) };
+        }
+        #[cfg(not(CONFIG_X86_64))]
+        {
+            // SAFETY: As the caller promises.
+            unsafe { bindings::local_bh_enable() };
+        }
+    }
+}
+
+#[kunit_tests(bhlock_bh)]
+mod tests {
+    use super::{bindings, local_bh_disable, raw};
+    use core::sync::atomic::{
+        AtomicU8,
+        Ordering::{Acquire, Release},
+    };
+    use kernel::{
+        impl_has_hr_timer,
+        interrupt::local_interrupt_disable,
+        prelude::*,
+        sync::{Arc, ArcBorrow},
+        time::{
+            delay::fsleep,
+            hrtimer::{
+                HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer, HrTimerRestart,
+                RelativeHardMode,
+            },
+            Delta, Monotonic,
+        },
+    };
+
+    /// The context as the inline reads and the C helpers see it: bit 0 `raw::in_hardirq()`,
+    /// bit 1 C's `in_hardirq()`, bit 2 `raw::irqs_disabled()`, bit 3 C's `irqs_disabled()`;
+    /// bit 7 is always set, so that 0 means "not read yet".
+    fn reads() -> u8 {
+        // SAFETY: Both only read the context; always safe to call.
+        let (c_hardirq, c_irqs_off) =
+            unsafe { (bindings::in_hardirq(), bindings::irqs_disabled()) };
+        u8::from(raw::in_hardirq())
+            | u8::from(c_hardirq) << 1
+            | u8::from(raw::irqs_disabled()) << 2
+            | u8::from(c_irqs_off) << 3
+            | 0x80
+    }
+
+    /// A HARD hrtimer (hard-irq on PREEMPT_RT too) that records [`reads`] in its callback.
+    #[pin_data]
+    struct InHardirq {
+        #[pin]
+        timer: HrTimer<Self>,
+        seen: AtomicU8,
+    }
+
+    impl_has_hr_timer! {
+        impl HasHrTimer<Self> for InHardirq {
+            mode: RelativeHardMode<Monotonic>,
+            field: self.timer
+        }
+    }
+
+    impl HrTimerCallback for InHardirq {
+        type Pointer<'a> = Arc<Self>;
+
+        fn run(
+            this: ArcBorrow<'_, Self>,
+            _ctx: HrTimerCallbackContext<'_, Self>,
+        ) -> HrTimerRestart {
+            this.seen.store(reads(), Release);
+            HrTimerRestart::NoRestart
+        }
+    }
+
+    /// The inline reads give what C's give, in process context, with interrupts off, in a BH
+    /// section and in hard-irq; the inline `local_bh_disable()` adds what C's adds.
+    #[test]
+    fn inline_context_matches_the_c_helpers() -> Result {
+        assert_eq!(reads(), 0x80);
+        {
+            let _irqs = local_interrupt_disable();
+            assert_eq!(reads(), 0x80 | 0b1100);
+        }
+        #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+        let before = raw::preempt_count();
+        {
+            let _bh = local_bh_disable()?;
+            assert_eq!(reads(), 0x80);
+            // Off PREEMPT_RT a BH section is SOFTIRQ_DISABLE_OFFSET in the preempt count
+            // (PREEMPT_RT counts it in the task).
+            #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+            assert_eq!(
+                raw::preempt_count().wrapping_sub(before),
+                bindings::SOFTIRQ_DISABLE_OFFSET
+            );
+        }
+        #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+        assert_eq!(raw::preempt_count(), before);
+        let timer = Arc::pin_init(
+            pin_init!(InHardirq {
+                timer <- HrTimer::new(),
+                seen: AtomicU8::new(0),
+            }),
+            GFP_KERNEL,
+        )?;
+        let _handle = timer.clone().start(Delta::from_micros(10));
+        for _ in 0..1000 {
+            if timer.seen.load(Acquire) != 0 {
+                break;
+            }
+            fsleep(Delta::from_millis(1));
+        }
+        assert_eq!(timer.seen.load(Acquire), 0x80 | 0b1111);
+        Ok(())
     }
 }

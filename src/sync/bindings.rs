@@ -15,8 +15,11 @@ use kernel::ffi::{c_char, c_uint, c_void};
 // and `task_struct`) and, depending on the config, finds empty structs there.
 #[allow(improper_ctypes)]
 extern "C" {
+    // Called only where `bh.rs` cannot do what C inlines or calls (its `raw` module).
+    #[allow(dead_code)]
     #[link_name = "rust_helper_local_bh_disable"]
     pub(crate) fn local_bh_disable();
+    #[allow(dead_code)]
     #[link_name = "rust_helper_local_bh_enable"]
     pub(crate) fn local_bh_enable();
     #[link_name = "rust_helper_in_hardirq"]
