@@ -16,10 +16,7 @@ use crate::{services::shim, torture::resource::KernelResource};
 fn resource_unlocked(resource: &KernelResource) -> bool {
     // SAFETY: The name is NUL-terminated.
     unsafe {
-        shim::bhlock_resource_unlocked(
-            resource.name.as_ptr().cast(),
-            !resource.protected_in_stock,
-        )
+        shim::bhlock_resource_unlocked(resource.name.as_ptr().cast(), !resource.protected_in_stock)
     }
 }
 
