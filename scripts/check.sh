@@ -189,11 +189,12 @@ probe_boots() {
 			boot "$k" "kernel-$name" "$(run_kselftests "$out/kernel-$name.logs" test-kernel.sh)" \
 			test-kernel.sh
 	done
-	# A resource that the stock kernels leave unprotected (the `unlocked=` of the table's
-	# `# kernel:` line, from a stock kernel) has bhlock's candidate fix in K instead, which
-	# bhlock_unlocked=NAME took out above: with nothing removed, its case must stay clean.
+	# A resource that the stock kernels leave unprotected (the table's "# unprotected in
+	# stock:" line) has bhlock's candidate fix in K instead, which bhlock_unlocked=NAME took
+	# out above: with nothing removed, its case must stay clean.
 	local stock_unlocked fixed=()
-	stock_unlocked=$(sed -n 's/^# kernel: .*unlocked=\([^ ]*\).*/,\1,/p' "$table")
+	stock_unlocked=$(sed -n 's/^# unprotected in stock: \(.*\)/,\1,/p' "$table")
+	[ -n "$stock_unlocked" ] || record not-ok "scenario.table.$k.unprotected_in_stock" "$table"
 	for name in "${names[@]}"; do
 		[[ $stock_unlocked != *",$name,"* ]] || fixed+=("$name")
 	done

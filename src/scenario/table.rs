@@ -554,14 +554,24 @@ impl kernel::fmt::Display for Kernel {
 }
 
 /// The table, for `/sys/kernel/debug/bhlock/scenarios`: a comment line with this kernel's
-/// properties ([`Kernel`]), a header, then one tab-separated line per case: name, class
+/// properties ([`Kernel`]), one with the resources the stock kernel leaves unprotected
+/// ([`KernelResource::protected_in_stock`]), a header, then one tab-separated line per case: name, class
 /// (`scenario`, `splat` or `kernel`), this kernel's expectation (kind, lockdep after, new taint
 /// W, whether the module detects it, required reports, allowed reports), contexts and locks.
 pub(crate) fn write_table(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     f.write_str("# kernel: ")?;
     let kernel = Kernel::this();
     kernel::fmt::Display::fmt(&kernel, f)?;
-    f.write_str("\n")?;
+    // What the must-fail kernel carries a candidate fix for, whichever kernel this is.
+    f.write_str("\n# unprotected in stock: ")?;
+    let mut sep = "";
+    for r in SCENARIOS.iter().filter_map(|s| s.resource()) {
+        if !r.protected_in_stock {
+            write!(f, "{sep}{}", str_of(r.name))?;
+            sep = ",";
+        }
+    }
+    f.write_str(if sep.is_empty() { "-\n" } else { "\n" })?;
     write!(
         f,
         "# name\tclass\texpect\tlockdep_after\ttaint_w\tmodule_detects\treports\tallowed\tcontexts\tlocks"

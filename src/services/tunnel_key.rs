@@ -17,7 +17,8 @@ pub(crate) struct TunnelDev {
 pub(crate) const OWN_KEY: c_int = 0;
 /// [`bhlock_tunnel_dev_send`]: the transmit saw another packet's key.
 pub(crate) const OTHER_KEY: c_int = 1;
-/// [`bhlock_tunnel_dev_send`]: the packet reached the transmit without a tunnel key.
+/// [`bhlock_tunnel_dev_send`]: the packet reached the transmit without a tunnel key, or never
+/// reached it.
 pub(crate) const NO_KEY: c_int = 2;
 
 extern "C" {

@@ -80,6 +80,7 @@ static const struct bpf_insn bhlock_set_key_insns[] = {
 
 /* Per CPU: what the device's transmit saw. */
 struct bhlock_tunnel_counts {
+	unsigned long transmitted;
 	unsigned long other_key;
 	unsigned long no_key;
 };
@@ -101,6 +102,7 @@ static netdev_tx_t bhlock_tunnel_dev_start_xmit(struct sk_buff *skb,
 	const struct ip_tunnel_info *info = skb_tunnel_info(skb);
 	u32 key;
 
+	this_cpu_inc(counts->transmitted);
 	if (skb_copy_bits(skb, ETH_HLEN, &key, sizeof(key)) || !info)
 		this_cpu_inc(counts->no_key);
 	else if (be64_to_cpu(info->key.tun_id) != key ||
@@ -177,6 +179,8 @@ struct bhlock_tunnel_dev *bhlock_tunnel_dev_new(void)
 	*counts_of(dev) = counts;
 	dev->netdev_ops = &bhlock_tunnel_dev_ops;
 	dev->priv_flags |= IFF_NO_QUEUE;
+	/* No neighbour discovery of its own on the device (IPv6 DAD). */
+	dev->flags |= IFF_NOARP;
 	dev->lltx = true;
 	netif_keep_dst(dev);
 	eth_hw_addr_random(dev);
@@ -198,8 +202,9 @@ struct bhlock_tunnel_dev *bhlock_tunnel_dev_new(void)
 		tdev->link = NULL;
 		goto unregister;
 	}
+	/* Key 0: no packet of a run carries it (src/torture/tunnel_key.rs). */
 	local_bh_disable();
-	err = bhlock_tunnel_dev_send(tdev, 1);
+	err = bhlock_tunnel_dev_send(tdev, 0);
 	local_bh_enable();
 	if (err != BHLOCK_TUNNEL_OWN_KEY) {
 		pr_err("bhlock: tunnel-key device: a first packet gave %d, not its key\n",
@@ -236,11 +241,14 @@ void bhlock_tunnel_dev_free(struct bhlock_tunnel_dev *tdev)
 /*
  * Sends one packet carrying @key on @tdev's device and says what its transmit
  * saw (enum bhlock_tunnel_seen), or a negative errno. BH disabled: the
- * counters read are this CPU's, which is where the device transmits.
+ * counters read are this CPU's, which is where the device transmits. A packet
+ * that never reached the transmit (taken by something on the way) counts as
+ * one without its key.
  */
 int bhlock_tunnel_dev_send(struct bhlock_tunnel_dev *tdev, u32 key)
 {
 	struct bhlock_tunnel_counts __percpu *counts = *counts_of(tdev->dev);
+	unsigned long transmitted = this_cpu_read(counts->transmitted);
 	unsigned long other_key = this_cpu_read(counts->other_key);
 	unsigned long no_key = this_cpu_read(counts->no_key);
 	struct sk_buff *skb = alloc_skb(ETH_ZLEN, GFP_ATOMIC);
@@ -257,7 +265,8 @@ int bhlock_tunnel_dev_send(struct bhlock_tunnel_dev *tdev, u32 key)
 		return rc < 0 ? rc : -EIO;
 	if (this_cpu_read(counts->other_key) != other_key)
 		return BHLOCK_TUNNEL_OTHER_KEY;
-	if (this_cpu_read(counts->no_key) != no_key)
+	if (this_cpu_read(counts->no_key) != no_key ||
+	    this_cpu_read(counts->transmitted) == transmitted)
 		return BHLOCK_TUNNEL_NO_KEY;
 	return BHLOCK_TUNNEL_OWN_KEY;
 }

@@ -22,7 +22,7 @@ int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
 enum bhlock_tunnel_seen {
 	BHLOCK_TUNNEL_OWN_KEY = 0,
 	BHLOCK_TUNNEL_OTHER_KEY = 1,
-	BHLOCK_TUNNEL_NO_KEY = 2,
+	BHLOCK_TUNNEL_NO_KEY = 2,	/* or the packet never reached it */
 };
 
 struct bhlock_tunnel_dev *bhlock_tunnel_dev_new(void);

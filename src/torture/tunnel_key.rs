@@ -56,7 +56,8 @@ pub(crate) static OPS: Ops = ops::kernel_resource("kernel_tunnel_key", &RESOURCE
 /// Most packets a traffic round sends.
 const MAX_PACKETS: usize = 4;
 
-/// The key of the next packet: every packet of every run carries its own.
+/// The key of the next packet: every packet of every run carries its own (until the counter
+/// wraps, after 2^32 packets). Key 0 is the device's first packet, in `tunnel_key_shim.c`.
 static NEXT_KEY: AtomicU32 = AtomicU32::new(1);
 
 /// What a packet's transmit saw of its tunnel key.
@@ -66,7 +67,7 @@ enum Seen {
     Own,
     /// Another packet's.
     Other,
-    /// None: the tc program did not run for it.
+    /// None: the tc program did not run for it, or the packet never reached the transmit.
     Missing,
 }
 
