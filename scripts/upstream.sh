@@ -125,13 +125,14 @@ series() {
 	softirqs and, with TRACE_IRQFLAGS, would enable interrupts behind the
 	interrupt token's back.
 
-	A section makes the out-of-line calls C's makes and no more: on x86-64 the
-	context checks read the interrupt flag and the preempt count inline, as
-	arch_local_save_flags() and preempt_count() do, local_bh_disable() is the
-	inline preempt-count add where C inlines it (neither PREEMPT_RT nor
-	TRACE_IRQFLAGS) and a direct call of __local_bh_disable_ip() where C
-	calls it, and the drop calls __local_bh_enable_ip(); the helpers remain
-	for the other configurations. A KUnit case compares the inline reads with
+	A section makes the out-of-line calls C's makes and no more: on x86-64
+	(not UML) the context checks read the interrupt flag (unless
+	PARAVIRT_XXL) and the preempt count inline, as arch_local_save_flags()
+	and preempt_count() do, local_bh_disable() is the inline preempt-count
+	add where C inlines it (neither PREEMPT_RT, TRACE_IRQFLAGS, DEBUG_PREEMPT
+	nor TRACE_PREEMPT_TOGGLE) and a direct call of __local_bh_disable_ip()
+	where C calls it, and the drop calls __local_bh_enable_ip(); the helpers
+	remain for the other configurations. A KUnit case compares the inline reads with
 	the helpers in process context, with interrupts off, in a BH section and
 	in a HARD hrtimer's callback.
 	EOF

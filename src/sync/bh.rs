@@ -134,19 +134,23 @@ impl LocalBhDisabled {
 
 /// The context checks and the section's two ends, each as C compiles it where that is inline.
 ///
-/// Where C inlines them (x86-64 SMP: the interrupt flag, the preempt count, and, without
-/// lockdep's irq-flag tracing and off PREEMPT_RT, `local_bh_disable()`'s preempt-count add),
-/// a helper call would cost a BH section more calls than C makes; so they are read and
-/// written inline here, as `arch/x86/include/asm/irqflags.h` and `asm/preempt.h` do. Where C
-/// calls out (`__local_bh_disable_ip()` on PREEMPT_RT or with `CONFIG_TRACE_IRQFLAGS`,
-/// `__local_bh_enable_ip()` always), the same exported function is called. Everywhere else
-/// the helpers are. The KUnit suite `rust_bh` checks the inline reads against the helpers.
+/// Where C inlines them (x86-64 SMP, not UML: the interrupt flag unless paravirt ops read it,
+/// the preempt count, and, without lockdep's irq-flag tracing, `DEBUG_PREEMPT` or
+/// `TRACE_PREEMPT_TOGGLE` and off PREEMPT_RT, `local_bh_disable()`'s preempt-count add), a
+/// helper call would cost a BH section more calls than C makes; so they are read and written
+/// inline here, as `arch/x86/include/asm/irqflags.h` and `asm/preempt.h` do. Where C calls out
+/// (`__local_bh_disable_ip()` on PREEMPT_RT or with `CONFIG_TRACE_IRQFLAGS`,
+/// `__local_bh_enable_ip()` always), the same exported function is called. Everywhere else the
+/// helpers are (with `DEBUG_PREEMPT` or `TRACE_PREEMPT_TOGGLE` that is one call more than C,
+/// whose `preempt_count_add()` is out of line there). The KUnit suite below checks the inline
+/// reads against the helpers; the inline add is compiled only where lockdep is off (the
+/// `perf` kernel).
 mod raw {
     use super::bindings;
 
     /// `_THIS_IP_`: an address in the caller, for lockdep's and the tracers' records of where
     /// a section began or ended.
-    #[cfg(CONFIG_X86_64)]
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
     #[inline(always)]
     fn this_ip() -> kernel::ffi::c_ulong {
         let ip: kernel::ffi::c_ulong;
@@ -164,7 +168,7 @@ mod raw {
     /// `irqs_disabled()`.
     #[inline(always)]
     pub(super) fn irqs_disabled() -> bool {
-        #[cfg(all(CONFIG_X86_64, not(CONFIG_PARAVIRT_XXL)))]
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), not(CONFIG_PARAVIRT_XXL)))]
         {
             let flags: usize;
             // SAFETY: `native_save_fl()`: pushes the flags register and pops it into `flags`,
@@ -180,17 +184,17 @@ mod raw {
             };
             flags & (1 << bindings::X86_EFLAGS_IF_BIT) == 0
         }
-        #[cfg(not(all(CONFIG_X86_64, not(CONFIG_PARAVIRT_XXL))))]
+        #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML), not(CONFIG_PARAVIRT_XXL))))]
         {
             // SAFETY: Only reads the CPU's interrupt state; always safe to call.
             unsafe { bindings::irqs_disabled() }
         }
     }
 
-    /// `preempt_count()`, as x86-64 SMP stores it: the low 32 bits of the per-CPU
-    /// `__preempt_count` (its top bit is the inverted need-resched flag, masked off by C's
-    /// `preempt_count()` and by the masks its users apply).
-    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    /// The low 32 bits of the per-CPU `__preempt_count`, which hold the count on x86-64 SMP:
+    /// what C's `int preempt_count()` returns (the inverted need-resched flag is bit 63 of the
+    /// `unsigned long`).
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP))]
     #[inline(always)]
     pub(super) fn preempt_count() -> u32 {
         let count: u32;
@@ -211,13 +215,13 @@ mod raw {
     /// `in_hardirq()`: true in NMI too (`nmi_enter()` adds `HARDIRQ_OFFSET` as well).
     #[inline(always)]
     pub(super) fn in_hardirq() -> bool {
-        #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP))]
         {
             const HARDIRQ_MASK: u32 =
                 ((1 << bindings::HARDIRQ_BITS) - 1) << bindings::HARDIRQ_SHIFT;
             preempt_count() & HARDIRQ_MASK != 0
         }
-        #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+        #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP)))]
         {
             // SAFETY: Only reads the context; always safe to call.
             unsafe { bindings::in_hardirq() }
@@ -234,6 +238,7 @@ mod raw {
     pub(super) unsafe fn local_bh_disable() {
         #[cfg(all(
             CONFIG_X86_64,
+            not(CONFIG_UML),
             CONFIG_SMP,
             not(CONFIG_PREEMPT_RT),
             not(CONFIG_TRACE_IRQFLAGS),
@@ -253,7 +258,11 @@ mod raw {
                 )
             };
         }
-        #[cfg(all(CONFIG_X86_64, any(CONFIG_PREEMPT_RT, CONFIG_TRACE_IRQFLAGS),))]
+        #[cfg(all(
+            CONFIG_X86_64,
+            not(CONFIG_UML),
+            any(CONFIG_PREEMPT_RT, CONFIG_TRACE_IRQFLAGS),
+        ))]
         {
             // SAFETY: The caller's context allows it; this is what `local_bh_disable()` calls.
             unsafe { bindings::__local_bh_disable_ip(this_ip(), bindings::SOFTIRQ_DISABLE_OFFSET) };
@@ -261,13 +270,18 @@ mod raw {
         #[cfg(not(any(
             all(
                 CONFIG_X86_64,
+                not(CONFIG_UML),
                 CONFIG_SMP,
                 not(CONFIG_PREEMPT_RT),
                 not(CONFIG_TRACE_IRQFLAGS),
                 not(CONFIG_DEBUG_PREEMPT),
                 not(CONFIG_TRACE_PREEMPT_TOGGLE)
             ),
-            all(CONFIG_X86_64, any(CONFIG_PREEMPT_RT, CONFIG_TRACE_IRQFLAGS)),
+            all(
+                CONFIG_X86_64,
+                not(CONFIG_UML),
+                any(CONFIG_PREEMPT_RT, CONFIG_TRACE_IRQFLAGS)
+            ),
         )))]
         {
             // SAFETY: The caller's context allows it.
@@ -282,12 +296,12 @@ mod raw {
     /// Ends a section that this task began with [`local_bh_disable`]; interrupts on.
     #[inline(always)]
     pub(super) unsafe fn local_bh_enable() {
-        #[cfg(CONFIG_X86_64)]
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
         {
             // SAFETY: As the caller promises; this is what `local_bh_enable()` calls.
             unsafe { bindings::__local_bh_enable_ip(this_ip(), bindings::SOFTIRQ_DISABLE_OFFSET) };
         }
-        #[cfg(not(CONFIG_X86_64))]
+        #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
         {
             // SAFETY: As the caller promises.
             unsafe { bindings::local_bh_enable() };
@@ -367,20 +381,20 @@ mod tests {
             let _irqs = local_interrupt_disable();
             assert_eq!(reads(), 0x80 | 0b1100);
         }
-        #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
         let before = raw::preempt_count();
         {
             let _bh = local_bh_disable()?;
             assert_eq!(reads(), 0x80);
             // Off PREEMPT_RT a BH section is SOFTIRQ_DISABLE_OFFSET in the preempt count
             // (PREEMPT_RT counts it in the task).
-            #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+            #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
             assert_eq!(
                 raw::preempt_count().wrapping_sub(before),
                 bindings::SOFTIRQ_DISABLE_OFFSET
             );
         }
-        #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
+        #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP, not(CONFIG_PREEMPT_RT)))]
         assert_eq!(raw::preempt_count(), before);
         let timer = Arc::pin_init(
             pin_init!(InHardirq {

@@ -22,7 +22,7 @@ use kernel::{ffi::c_void, prelude::*};
 /// copy only while the caller cannot migrate (BH or preemption disabled).
 #[inline(always)]
 pub(crate) fn this_cpu_ptr(ptr: *mut c_void) -> *mut c_void {
-    #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_DEBUG_PREEMPT)))]
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP, not(CONFIG_DEBUG_PREEMPT)))]
     {
         let offset: usize;
         // SAFETY: `this_cpu_off` is an exported per-CPU `unsigned long` holding this CPU's
@@ -38,7 +38,7 @@ pub(crate) fn this_cpu_ptr(ptr: *mut c_void) -> *mut c_void {
         };
         ptr.wrapping_byte_add(offset)
     }
-    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_DEBUG_PREEMPT))))]
+    #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP, not(CONFIG_DEBUG_PREEMPT))))]
     {
         // SAFETY: The pointer is only computed; with `CONFIG_DEBUG_PREEMPT` the helper warns if
         // the caller could migrate.
@@ -49,7 +49,7 @@ pub(crate) fn this_cpu_ptr(ptr: *mut c_void) -> *mut c_void {
 /// `current`: the task running this code.
 #[inline(always)]
 pub(crate) fn current() -> *mut bindings::task_struct {
-    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    #[cfg(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP))]
     {
         let task: *mut bindings::task_struct;
         // SAFETY: `current_task` is an exported per-CPU pointer to the task running on that CPU;
@@ -65,7 +65,7 @@ pub(crate) fn current() -> *mut bindings::task_struct {
         };
         task
     }
-    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    #[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML), CONFIG_SMP)))]
     {
         kernel::task::Task::current_raw()
     }
