@@ -311,11 +311,9 @@ mod raw {
 
 #[kunit_tests(bhlock_bh)]
 mod tests {
+    // No `use core::...`: in the kernel tree `kernel::` becomes `crate::`, which rustfmt
+    // orders before `core::`, and the one file must be formatted in both places.
     use super::{bindings, local_bh_disable, raw};
-    use core::sync::atomic::{
-        AtomicU8,
-        Ordering::{Acquire, Release},
-    };
     use kernel::{
         impl_has_hr_timer,
         interrupt::local_interrupt_disable,
@@ -350,7 +348,7 @@ mod tests {
     struct InHardirq {
         #[pin]
         timer: HrTimer<Self>,
-        seen: AtomicU8,
+        seen: core::sync::atomic::AtomicU8,
     }
 
     impl_has_hr_timer! {
@@ -367,7 +365,8 @@ mod tests {
             this: ArcBorrow<'_, Self>,
             _ctx: HrTimerCallbackContext<'_, Self>,
         ) -> HrTimerRestart {
-            this.seen.store(reads(), Release);
+            this.seen
+                .store(reads(), core::sync::atomic::Ordering::Release);
             HrTimerRestart::NoRestart
         }
     }
@@ -399,18 +398,21 @@ mod tests {
         let timer = Arc::pin_init(
             pin_init!(InHardirq {
                 timer <- HrTimer::new(),
-                seen: AtomicU8::new(0),
+                seen: core::sync::atomic::AtomicU8::new(0),
             }),
             GFP_KERNEL,
         )?;
         let _handle = timer.clone().start(Delta::from_micros(10));
         for _ in 0..1000 {
-            if timer.seen.load(Acquire) != 0 {
+            if timer.seen.load(core::sync::atomic::Ordering::Acquire) != 0 {
                 break;
             }
             fsleep(Delta::from_millis(1));
         }
-        assert_eq!(timer.seen.load(Acquire), 0x80 | 0b1111);
+        assert_eq!(
+            timer.seen.load(core::sync::atomic::Ordering::Acquire),
+            0x80 | 0b1111
+        );
         Ok(())
     }
 }
