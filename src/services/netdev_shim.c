@@ -85,6 +85,25 @@ static const struct net_device_ops bhlock_xmit_dev_ops = {
 };
 
 /*
+ * Registers @dev and brings it up, or undoes the registration: 0 or an
+ * errno. Process context, not under RTNL.
+ */
+int bhlock_netdev_register_up(struct net_device *dev)
+{
+	int err;
+
+	rtnl_lock();
+	err = register_netdevice(dev);
+	if (!err) {
+		err = dev_open(dev, NULL);
+		if (err)
+			unregister_netdevice(dev);
+	}
+	rtnl_unlock();
+	return err;
+}
+
+/*
  * A registered net device that is up, has no queue (noqueue: IFF_NO_QUEUE)
  * and takes its transmit queue's lock around ndo_start_xmit (not LLTX), so
  * that __dev_queue_xmit() checks netif_tx_owned() for every packet sent on it.
@@ -102,14 +121,7 @@ struct net_device *bhlock_xmit_dev_new(void)
 	dev->netdev_ops = &bhlock_xmit_dev_ops;
 	dev->priv_flags |= IFF_NO_QUEUE;
 	eth_hw_addr_random(dev);
-	rtnl_lock();
-	err = register_netdevice(dev);
-	if (!err) {
-		err = dev_open(dev, NULL);
-		if (err)
-			unregister_netdevice(dev);
-	}
-	rtnl_unlock();
+	err = bhlock_netdev_register_up(dev);
 	if (err) {
 		free_netdev(dev);
 		return ERR_PTR(err);

@@ -21,6 +21,7 @@ bool bhlock_napi_schedule(struct napi_struct *napi);
 int bhlock_netdev_set_threaded(struct net_device *dev, bool threaded);
 int bhlock_napi_thread_pin_fifo(struct napi_struct *napi, int cpu);
 
+int bhlock_netdev_register_up(struct net_device *dev);
 struct net_device *bhlock_xmit_dev_new(void);
 void bhlock_xmit_dev_free(struct net_device *dev);
 int bhlock_xmit_dev_send(struct net_device *dev);

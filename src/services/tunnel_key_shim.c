@@ -34,12 +34,12 @@
 #include <linux/filter.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
-#include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include <net/dst_metadata.h>
 
+#include "netdev_shim.h"
 #include "tunnel_key_shim.h"
 
 #if IS_ENABLED(CONFIG_BPF_SYSCALL) && IS_ENABLED(CONFIG_NET_XGRESS)
@@ -184,14 +184,7 @@ struct bhlock_tunnel_dev *bhlock_tunnel_dev_new(void)
 	dev->lltx = true;
 	netif_keep_dst(dev);
 	eth_hw_addr_random(dev);
-	rtnl_lock();
-	err = register_netdevice(dev);
-	if (!err) {
-		err = dev_open(dev, NULL);
-		if (err)
-			unregister_netdevice(dev);
-	}
-	rtnl_unlock();
+	err = bhlock_netdev_register_up(dev);
 	if (err)
 		goto free;
 	tdev->dev = dev;

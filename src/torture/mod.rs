@@ -19,6 +19,7 @@
 //! - `ops`: **the ops table**: how a round takes the cache (locked, busted, each lock pattern of
 //!   the scenario table, a kernel resource) and what the hard-irq callback releases, one entry
 //!   each;
+//! - `packet_probe`: the rounds of a resource probed by sending packets on a device;
 //! - the kernel resources, one file each (its `KernelResource` and its ops entry):
 //!   `kernel_napi_cache`, `xmit_lock_owner`, `page_pool`, `tunnel_key`;
 //! - `plan`: which contexts a run starts and which ops entry they use;
@@ -35,6 +36,7 @@ pub(crate) mod kernel_buffers;
 pub(crate) mod kernel_napi_cache;
 pub(crate) mod napi;
 pub(crate) mod ops;
+pub(crate) mod packet_probe;
 pub(crate) mod page_pool;
 pub(crate) mod params;
 pub(crate) mod pattern_locks;

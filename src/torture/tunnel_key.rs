@@ -21,30 +21,28 @@ use core::{
     ptr::NonNull,
     sync::atomic::{AtomicU32, Ordering::Relaxed},
 };
-use kernel::{error::from_err_ptr, prelude::*, sync::SpinLock};
+use kernel::{error::from_err_ptr, prelude::*};
 
 use super::{
     core_state::Core,
     ops::{self, Ops},
-    probe_point::{InnerThread, ProbePoint},
+    packet_probe::{self, PacketDevice},
+    probe_point::ProbePoint,
     resource::KernelResource,
-    stats::{Context, Event, Violation},
+    stats::{Context, Violation},
 };
-use crate::{
-    services::{kprobe::KProbe, tunnel_key as sys},
-    sync::bh::LocalBhDisabled,
-};
+use crate::{services::tunnel_key as sys, sync::bh::LocalBhDisabled};
 
 /// The resource: its name is its case in the scenario table and its switch in the must-fail
 /// kernel.
 pub(crate) static RESOURCE: KernelResource = KernelResource {
     name: c"tunnel_key",
     new_state: || Ok(KBox::new(TunnelDevice::new()?, GFP_KERNEL)?),
-    round: traffic_round,
+    round: packet_probe::traffic_round::<TunnelDevice>,
     probe: ProbePoint {
         symbol: c"dev_hard_start_xmit",
-        outer: probed_outer,
-        inner: probed_inner,
+        outer: packet_probe::probed_outer::<TunnelDevice>,
+        inner: packet_probe::probed_inner::<TunnelDevice>,
     },
     // 7.3 has nothing but the BH section for it: see the module documentation.
     protected_in_stock: false,
@@ -53,16 +51,13 @@ pub(crate) static RESOURCE: KernelResource = KernelResource {
 /// Its entry of the ops table.
 pub(crate) static OPS: Ops = ops::kernel_resource("kernel_tunnel_key", &RESOURCE);
 
-/// Most packets a traffic round sends.
-const MAX_PACKETS: usize = 4;
-
 /// The key of the next packet: every packet of every run carries its own (until the counter
 /// wraps, after 2^32 packets). Key 0 is the device's first packet, in `tunnel_key_shim.c`.
 static NEXT_KEY: AtomicU32 = AtomicU32::new(1);
 
 /// What a packet's transmit saw of its tunnel key.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Seen {
+pub(crate) enum Seen {
     /// Its own.
     Own,
     /// Another packet's.
@@ -97,9 +92,13 @@ impl TunnelDevice {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
         })
     }
+}
 
-    /// Sends one packet with a key of its own: what its transmit saw, `None` if it was not
-    /// sent (no memory).
+impl PacketDevice for TunnelDevice {
+    /// What the packet's transmit saw of its key.
+    type Sent = Seen;
+
+    /// Sends one packet with a key of its own.
     fn send(&self, _bh: &LocalBhDisabled) -> Option<Seen> {
         let key = NEXT_KEY.fetch_add(1, Relaxed);
         // SAFETY: The device lives (type invariant); BH is disabled, interrupts are on.
@@ -110,6 +109,14 @@ impl TunnelDevice {
             _ => None,
         }
     }
+
+    fn count(core: &Core, context: Context, seen: Seen) {
+        match seen {
+            Seen::Own => {}
+            Seen::Other => core.count_kernel_fault(context, Violation::KernelTunnelKeyChanged),
+            Seen::Missing => core.count_kernel_fault(context, Violation::KernelTunnelKeyMissing),
+        }
+    }
 }
 
 impl Drop for TunnelDevice {
@@ -118,85 +125,4 @@ impl Drop for TunnelDevice {
         // stopped before its state is dropped, in process context.
         unsafe { sys::bhlock_tunnel_dev_free(self.dev.as_ptr()) };
     }
-}
-
-/// Counts one packet sent by `context`, and a fault if it did not arrive with its own key
-/// (`seen`: what [`TunnelDevice::send`] returned; `None`, no packet, counts nothing).
-fn count(core: &Core, context: Context, seen: Option<Seen>) {
-    let Some(seen) = seen else { return };
-    match seen {
-        Seen::Own => {}
-        Seen::Other => core.count_kernel_fault(context, Violation::KernelTunnelKeyChanged),
-        Seen::Missing => core.count_kernel_fault(context, Violation::KernelTunnelKeyMissing),
-    }
-    core.stats.event(Event::KernelPackets, 1);
-}
-
-/// One traffic round: up to [`MAX_PACKETS`] packets, `inside` run between them.
-fn traffic_round(
-    core: &Core,
-    context: Context,
-    bh: &LocalBhDisabled,
-    n: usize,
-    _tag: u32,
-    inside: &mut dyn FnMut(),
-) {
-    // Traffic waits for the probe's first hit, so that where the key can change the first
-    // fault is the probe's.
-    let probed = core.probe.is_none() || core.stats.event_count(Event::ProbeHits) != 0;
-    let device = core
-        .resource::<TunnelDevice>()
-        .filter(|_| probed && core.stats.clean());
-    let packets = n.min(MAX_PACKETS);
-    for i in 0..packets {
-        if i == packets / 2 {
-            inside();
-        }
-        if let Some(device) = device {
-            count(core, context, device.send(bh));
-        }
-    }
-    if packets == 0 {
-        inside();
-    }
-    core.stats.op(context);
-}
-
-fn probed_outer(
-    core: &Core,
-    bh: &LocalBhDisabled,
-    _tag: u32,
-    probe: &KProbe,
-    inner: &InnerThread<'_>,
-    let_in: &mut dyn FnMut(),
-) {
-    let Some(device) = core
-        .resource::<TunnelDevice>()
-        .filter(|_| core.stats.clean())
-    else {
-        let_in();
-        core.stats.op(Context::Forced);
-        return;
-    };
-    let seen = {
-        let _gate = inner.gate.lock();
-        let_in();
-        probe.arm(Some(inner.task));
-        let seen = device.send(bh);
-        inner.count_probe(core, probe, true);
-        seen
-    };
-    count(core, Context::Forced, seen);
-    core.stats.op(Context::Forced);
-}
-
-fn probed_inner(core: &Core, bh: &LocalBhDisabled, _tag: u32, gate: &SpinLock<()>) {
-    let seen = core
-        .resource::<TunnelDevice>()
-        .filter(|_| core.stats.clean())
-        .and_then(|device| device.send(bh));
-    // Checks after the outer thread's transmit is over, as every probe's inner round does.
-    drop(gate.lock());
-    count(core, Context::Forced, seen);
-    core.stats.op(Context::Forced);
 }

@@ -20,39 +20,34 @@
 //! The must-fail kernel's `bhlock_unlocked=xmit_lock_owner` puts the CPU check back.
 
 use core::ptr::NonNull;
-use kernel::{bindings, error::from_err_ptr, prelude::*, sync::SpinLock};
+use kernel::{bindings, error::from_err_ptr, prelude::*};
 
 use super::{
     core_state::Core,
     ops::{self, Ops},
-    probe_point::{InnerThread, ProbePoint},
+    packet_probe::{self, PacketDevice},
+    probe_point::ProbePoint,
     resource::KernelResource,
-    stats::{Context, Event, Violation},
+    stats::{Context, Violation},
 };
-use crate::{
-    services::{kprobe::KProbe, netdev as sys},
-    sync::bh::LocalBhDisabled,
-};
+use crate::{services::netdev as sys, sync::bh::LocalBhDisabled};
 
 /// The resource: its name is its case in the scenario table and its switch in the must-fail
 /// kernel.
 pub(crate) static RESOURCE: KernelResource = KernelResource {
     name: c"xmit_lock_owner",
     new_state: || Ok(KBox::new(XmitDevice::new()?, GFP_KERNEL)?),
-    round: traffic_round,
+    round: packet_probe::traffic_round::<XmitDevice>,
     probe: ProbePoint {
         symbol: c"dev_hard_start_xmit",
-        outer: probed_outer,
-        inner: probed_inner,
+        outer: packet_probe::probed_outer::<XmitDevice>,
+        inner: packet_probe::probed_inner::<XmitDevice>,
     },
     protected_in_stock: true,
 };
 
 /// Its entry of the ops table.
 pub(crate) static OPS: Ops = ops::kernel_resource("kernel_xmit_lock_owner", &RESOURCE);
-
-/// Most packets a traffic round sends.
-const MAX_PACKETS: usize = 4;
 
 /// A net device of the module's own that every sender of a run transmits on: registered, up,
 /// no queue, its transmit queue's lock taken around each packet, every packet taken.
@@ -80,9 +75,13 @@ impl XmitDevice {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
         })
     }
+}
 
-    /// Sends one packet: whether the device took it (`Some(false)`: the transmit path
-    /// refused it as a recursion on the queue's lock), `None` if there was no memory for it.
+impl PacketDevice for XmitDevice {
+    /// Whether the device took the packet (false: the transmit path refused it as a recursion
+    /// on the queue's lock).
+    type Sent = bool;
+
     fn send(&self, _bh: &LocalBhDisabled) -> Option<bool> {
         // SAFETY: The device lives (type invariant); BH is disabled, interrupts are on.
         let rc = unsafe { sys::bhlock_xmit_dev_send(self.dev.as_ptr()) };
@@ -95,6 +94,12 @@ impl XmitDevice {
             _ => None,
         }
     }
+
+    fn count(core: &Core, context: Context, taken: bool) {
+        if !taken {
+            core.count_kernel_fault(context, Violation::KernelPacketDropped);
+        }
+    }
 }
 
 impl Drop for XmitDevice {
@@ -103,80 +108,4 @@ impl Drop for XmitDevice {
         // stopped before its state is dropped, in process context.
         unsafe { sys::bhlock_xmit_dev_free(self.dev.as_ptr()) };
     }
-}
-
-/// Counts one packet sent by `context`, and a fault if the transmit path refused it (`sent`:
-/// what [`XmitDevice::send`] returned; `None`, no packet, counts nothing).
-fn count(core: &Core, context: Context, sent: Option<bool>) {
-    let Some(taken) = sent else { return };
-    if !taken {
-        core.count_kernel_fault(context, Violation::KernelPacketDropped);
-    }
-    core.stats.event(Event::KernelPackets, 1);
-}
-
-/// One traffic round: up to [`MAX_PACKETS`] packets, `inside` run between them.
-fn traffic_round(
-    core: &Core,
-    context: Context,
-    bh: &LocalBhDisabled,
-    n: usize,
-    _tag: u32,
-    inside: &mut dyn FnMut(),
-) {
-    // Traffic waits for the probe's first hit, so that on a kernel without the owner check the
-    // first fault is the probe's.
-    let probed = core.probe.is_none() || core.stats.event_count(Event::ProbeHits) != 0;
-    let device = core
-        .resource::<XmitDevice>()
-        .filter(|_| probed && core.stats.clean());
-    let packets = n.min(MAX_PACKETS);
-    for i in 0..packets {
-        if i == packets / 2 {
-            inside();
-        }
-        if let Some(device) = device {
-            count(core, context, device.send(bh));
-        }
-    }
-    if packets == 0 {
-        inside();
-    }
-    core.stats.op(context);
-}
-
-fn probed_outer(
-    core: &Core,
-    bh: &LocalBhDisabled,
-    _tag: u32,
-    probe: &KProbe,
-    inner: &InnerThread<'_>,
-    let_in: &mut dyn FnMut(),
-) {
-    let Some(device) = core.resource::<XmitDevice>().filter(|_| core.stats.clean()) else {
-        let_in();
-        core.stats.op(Context::Forced);
-        return;
-    };
-    let sent = {
-        let _gate = inner.gate.lock();
-        let_in();
-        probe.arm(Some(inner.task));
-        let sent = device.send(bh);
-        inner.count_probe(core, probe, true);
-        sent
-    };
-    count(core, Context::Forced, sent);
-    core.stats.op(Context::Forced);
-}
-
-fn probed_inner(core: &Core, bh: &LocalBhDisabled, _tag: u32, gate: &SpinLock<()>) {
-    let sent = core
-        .resource::<XmitDevice>()
-        .filter(|_| core.stats.clean())
-        .and_then(|device| device.send(bh));
-    // Checks after the outer thread's transmit is over, as every probe's inner round does.
-    drop(gate.lock());
-    count(core, Context::Forced, sent);
-    core.stats.op(Context::Forced);
 }
