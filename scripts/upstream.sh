@@ -132,9 +132,9 @@ series() {
 	add where C inlines it (neither PREEMPT_RT, TRACE_IRQFLAGS, DEBUG_PREEMPT
 	nor TRACE_PREEMPT_TOGGLE) and a direct call of __local_bh_disable_ip()
 	where C calls it, and the drop calls __local_bh_enable_ip(); the helpers
-	remain for the other configurations. A KUnit case compares the inline reads with
-	the helpers in process context, with interrupts off, in a BH section and
-	in a HARD hrtimer's callback.
+	remain for the other configurations. A KUnit case compares the inline
+	reads with the helpers in process context, with interrupts off, in a BH
+	section and in a HARD hrtimer's callback.
 	EOF
 
 	to_tree "$layer/local_lock_nested_bh.rs" >"$git_dir/rust/kernel/sync/local_lock_nested_bh.rs"
