@@ -115,7 +115,7 @@ gate_covered() {
 # boot_results K NAME [SCRIPT...]: the results of boot NAME of kernel K, which has ended; see
 # `boot`.
 boot_results() {
-	local k=$1 boot=$2 vm_status
+	local k=$1 boot=$2 vm_status line
 	shift 2
 	tree_begin "boot.$boot.$k"
 	read -r vm_status <"$out/$boot.status" || vm_status=1
@@ -126,6 +126,10 @@ boot_results() {
 	fi
 	boot_timing "boot $k $boot" "$out/$boot.console.log.phases"
 	if [ "$vm_status" -eq 0 ]; then
+		# A boot that passed after a stall before init says so (scripts/vng-run.sh).
+		while read -r line; do
+			tree_diag "$line"
+		done < <(grep '^vng-run: boot .* stalled' "$out/$boot.vm.log")
 		record ok "vm.$boot.$k"
 	else
 		record not-ok "vm.$boot.$k" "$out/$boot.vm.log"

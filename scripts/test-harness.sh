@@ -196,6 +196,7 @@ fi
 # other way. A fake vng records the arguments it was given and the script it was asked to run.
 mkdir -p "$tmp/kdir/arch/x86/boot" "$tmp/vng-results"
 : >"$tmp/kdir/arch/x86/boot/bzImage"
+: >"$tmp/kdir/.config"
 cat >"$tmp/fake-vng" <<'FAKE'
 #!/bin/bash
 printf '%s\n' "$@" >"$FAKE_VNG_ARGS"
@@ -215,4 +216,35 @@ else
 	echo "not ok $case_no harness.vng_command_off_the_kernel_cmdline"
 	echo "# vng got ${args_bytes:-no} bytes of arguments (want under 1024, the command in a script)"
 fi
+# A boot that stalls before init (no 'bhlock-init: ready') is booted again, once; a second
+# stall fails. A fake vng stalls in its first FAKE_VNG_STALLS boots, then boots.
+cat >"$tmp/stalling-vng" <<'FAKE'
+#!/bin/bash
+n=$(cat "$FAKE_VNG_COUNT" 2>/dev/null || echo 0)
+echo $((n + 1)) >"$FAKE_VNG_COUNT"
+[ "$n" -ge "$FAKE_VNG_STALLS" ] || exec sleep 600
+echo 'bhlock-init: ready' >&2
+sed 's#/dev/kmsg#/dev/null#' "${@: -1}" | bash
+FAKE
+chmod +x "$tmp/stalling-vng"
+for stalls in 1 2; do
+	case_no=$((case_no + 1))
+	rm -f "$tmp/vng-count" "$tmp/console"*
+	FAKE_VNG_COUNT=$tmp/vng-count FAKE_VNG_STALLS=$stalls VNG=$tmp/stalling-vng BHLOCK_KVM=no \
+		BHLOCK_VNG_BOOT_TIMEOUT=2 BHLOCK_RESULTS=$tmp/vng-results \
+		"$BHLOCK_ROOT/scripts/vng-run.sh" "$tmp/kdir" "$tmp/console" -- true \
+		>/dev/null 2>"$tmp/vng-stderr"
+	got="exit $? after $(cat "$tmp/vng-count") boots"
+	grep -q 'stalled before init in each of 2 boots' "$tmp/vng-stderr" && got+=", failed as stalled"
+	[ -e "$tmp/console.stalled-1" ] && got+=", first console kept"
+	want="exit 0 after 2 boots, first console kept"
+	[ "$stalls" = 1 ] || want="exit 1 after 2 boots, failed as stalled, first console kept"
+	if [ "$got" = "$want" ]; then
+		echo "ok $case_no harness.vng_boot_stalled_${stalls}_times"
+	else
+		echo "not ok $case_no harness.vng_boot_stalled_${stalls}_times"
+		echo "# $got (want: $want)"
+		sed 's/^/# /' "$tmp/vng-stderr"
+	fi
+done
 echo "1..$case_no"

@@ -8,6 +8,9 @@
 #
 #   - the command's exit status (vng returns 255 when the guest panicked or died);
 #   - a hang timeout (BHLOCK_VNG_TIMEOUT seconds, default 600);
+#   - the boot must reach scripts/guest-init.c's "ready" in BHLOCK_VNG_BOOT_TIMEOUT seconds
+#     (default 180), else it is booted again, up to BHLOCK_VNG_BOOT_TRIES boots (default 2),
+#     each stall reported on stderr as "vng-run: boot N ... stalled";
 #   - `uname -v` must say PREEMPT_RT exactly when KDIR's .config has CONFIG_PREEMPT_RT=y;
 #   - the console must be free of kernel badness (WARNING:, BUG:, Oops, lockdep reports, ...),
 #     except for lines matching --expect, which must then occur at least once;
@@ -113,46 +116,96 @@ if [ -z "$VNG_GUEST_INIT" ] || grep -qa 'basic initialization done' "$VNG_GUEST_
 	[ "$(cat "$VNG_GUEST_INIT.source" 2>/dev/null)" != "$(sha256sum <"$BHLOCK_ROOT/scripts/guest-init.c")" ]; then
 	die "virtme-ng's init is not built from this tree's scripts/guest-init.c: run scripts/setup.sh"
 fi
-wall_start=$EPOCHREALTIME
-# --force-9p: the root and $BHLOCK_RESULTS are 9p mounts anyway (the rootflags above); without
-# it vng first starts a virtiofsd for each, waits for it to fail (Debian 12's does) and then
-# falls back to 9p, on every boot.
-PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" --force-9p \
-	--cpus "$((vcpus + 1))" --append "maxcpus=$vcpus" --memory "${BHLOCK_VNG_MEMORY:-1G}" --user root \
-	--append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
-	--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
-	--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
-	-- bash "$command_file" </dev/null 2>"$console" &
-vng_pid=$!
-# vng has a session of its own, which a Ctrl-C of `make check` (or the end of the run that
-# started this) does not reach: its guest would go on, a core busy, until its command ends.
-trap 'kill -TERM -- -"$vng_pid" 2>/dev/null; exit 130' INT TERM
-(
-	# A killed sleep (the guest exited in time) must not count as a hang.
-	sleep "$timeout_s" || exit 0
-	touch "$hung_flag"
+# A boot that never reaches scripts/guest-init.c's "ready" within boot_timeout_s has stalled
+# before any of bhlock's code ran (seen once, in CI: a nort splat boot with no 'ready' and no
+# command run in 600 s, between boots of the same kernel that were fine; the 435 boots of
+# this machine's last checks all reached it in seconds). It is killed and booted again,
+# up to boot_tries boots, each stall reported with the console's last lines; a guest that
+# died or that a check failed in is never booted again.
+boot_timeout_s=${BHLOCK_VNG_BOOT_TIMEOUT:-180}
+boot_tries=${BHLOCK_VNG_BOOT_TRIES:-2}
+# kill_guest: ends vng's process group, QEMU with it.
+kill_guest() {
 	kill -TERM -- -"$vng_pid" 2>/dev/null
 	sleep 15
 	kill -KILL -- -"$vng_pid" 2>/dev/null
-) &
-watchdog=$!
-wait "$vng_pid"
-status=$?
-wall_end=$EPOCHREALTIME
-pkill -P "$watchdog" 2>/dev/null
-kill "$watchdog" 2>/dev/null
-wait "$watchdog" 2>/dev/null
-[ -e "$hung_flag" ] && status=124
-rm -f "$hung_flag"
+}
+# boot_once: one boot; its exit status in $status, "stalled" for a boot stopped before init.
+boot_once() {
+	local watchdog
+	rm -f "$hung_flag" "$stall_flag"
+	wall_start=$EPOCHREALTIME
+	# --force-9p: the root and $BHLOCK_RESULTS are 9p mounts anyway (the rootflags above);
+	# without it vng first starts a virtiofsd for each, waits for it to fail (Debian 12's
+	# does) and then falls back to 9p, on every boot.
+	PATH=$(dirname "$VNG"):$PATH setsid "$VNG" -v --run "$image" "${accel_args[@]}" --force-9p \
+		--cpus "$((vcpus + 1))" --append "maxcpus=$vcpus" --memory "${BHLOCK_VNG_MEMORY:-1G}" \
+		--user root --append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
+		--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
+		--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
+		-- bash "$command_file" </dev/null 2>"$console" &
+	vng_pid=$!
+	# vng has a session of its own, which a Ctrl-C of `make check` (or the end of the run
+	# that started this) does not reach: its guest would go on, a core busy, until its
+	# command ends.
+	trap 'kill -TERM -- -"$vng_pid" 2>/dev/null; exit 130' INT TERM
+	(
+		local waited=0
+		until grep -q -e 'bhlock-init: ready' -e 'bhlock-init: FATAL' "$console" 2>/dev/null; do
+			kill -0 "$vng_pid" 2>/dev/null || exit 0
+			if [ "$waited" -ge "$boot_timeout_s" ]; then
+				touch "$stall_flag"
+				kill_guest
+				exit 0
+			fi
+			sleep 1
+			waited=$((waited + 1))
+		done
+		# A killed sleep (the guest exited in time) must not count as a hang.
+		sleep "$((timeout_s > waited ? timeout_s - waited : 1))" || exit 0
+		touch "$hung_flag"
+		kill_guest
+	) &
+	watchdog=$!
+	wait "$vng_pid"
+	status=$?
+	wall_end=$EPOCHREALTIME
+	pkill -P "$watchdog" 2>/dev/null
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	if [ -e "$stall_flag" ]; then
+		status=stalled
+	elif [ -e "$hung_flag" ]; then
+		status=124
+	fi
+	rm -f "$hung_flag" "$stall_flag"
+}
+# console_tail: the console's last lines, for a boot that ended without a verdict of its own.
+console_tail() {
+	printf 'vng-run: the console (%s) ended with:\n' "$console" >&2
+	tail -n 15 "$console" | sed 's/^/    /' >&2
+}
+stall_flag=$uname_file.stalled
+for ((attempt = 1; ; attempt++)); do
+	boot_once
+	[ "$status" = stalled ] || break
+	printf "vng-run: boot %d of at most %d stalled: no 'bhlock-init: ready' within %ss\n" \
+		"$attempt" "$boot_tries" "$boot_timeout_s" >&2
+	console_tail
+	[ "$attempt" -lt "$boot_tries" ] || break
+	mv "$console" "$console.stalled-$attempt"
+done
 
 fail=0
 complain() { printf 'vng-run: %s\n' "$*" >&2; fail=1; }
 case $status in
 0) ;;
+stalled) complain "the guest stalled before init in each of $boot_tries boots (BHLOCK_VNG_BOOT_TRIES)";;
 124) complain "guest hung: no exit within ${timeout_s}s (BHLOCK_VNG_TIMEOUT)";;
 255) complain "guest died (panic or unexpected exit), exit 255";;
 *) complain "command exited $status";;
 esac
+case $status in 124 | 255) console_tail;; esac
 
 want_rt=no
 grep -qx 'CONFIG_PREEMPT_RT=y' "$kdir/.config" && want_rt=yes
