@@ -247,4 +247,25 @@ for stalls in 1 2; do
 		sed 's/^/# /' "$tmp/vng-stderr"
 	fi
 done
+# The guest command's stderr, which vng writes to its stderr, must not overwrite the console,
+# which QEMU writes to the same file opened again by its path. A fake vng does both.
+cat >"$tmp/two-writer-vng" <<'FAKE'
+#!/bin/bash
+exec 3>/proc/self/fd/2
+echo '[    0.000000] Linux version (the console, as QEMU writes it)' >&3
+echo 'bhlock-init: ready' >&3
+sed 's#/dev/kmsg#/dev/null#' "${@: -1}" | bash
+echo 'the command on stderr, as vng writes it' >&2
+FAKE
+chmod +x "$tmp/two-writer-vng"
+case_no=$((case_no + 1))
+VNG=$tmp/two-writer-vng BHLOCK_KVM=no BHLOCK_RESULTS=$tmp/vng-results \
+	"$BHLOCK_ROOT/scripts/vng-run.sh" "$tmp/kdir" "$tmp/console" -- true >/dev/null 2>&1
+if grep -q '^\[    0.000000\] Linux version' "$tmp/console" &&
+	grep -q '^the command on stderr' "$tmp/console"; then
+	echo "ok $case_no harness.vng_console_keeps_the_boot_log"
+else
+	echo "not ok $case_no harness.vng_console_keeps_the_boot_log"
+	sed 's/^/# console: /' "$tmp/console"
+fi
 echo "1..$case_no"

@@ -132,9 +132,14 @@ kill_guest() {
 }
 # boot_once: one boot; its exit status in $status, "stalled" for a boot stopped before init.
 boot_once() {
-	local watchdog
+	local watchdog console_fd console_cat
 	rm -f "$hung_flag" "$stall_flag"
 	wall_start=$EPOCHREALTIME
+	# The console reaches its file through a pipe: QEMU opens vng's stderr again by its path,
+	# and the guest command's stderr, which vng writes there too, would otherwise overwrite
+	# the console from its start (seen: a command's stderr line over the first boot line).
+	exec {console_fd}> >(exec cat >"$console")
+	console_cat=$!
 	# --force-9p: the root and $BHLOCK_RESULTS are 9p mounts anyway (the rootflags above);
 	# without it vng first starts a virtiofsd for each, waits for it to fail (Debian 12's
 	# does) and then falls back to 9p, on every boot.
@@ -143,8 +148,9 @@ boot_once() {
 		--user root --append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
 		--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
 		--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
-		-- bash "$command_file" </dev/null 2>"$console" &
+		-- bash "$command_file" </dev/null 2>&"$console_fd" &
 	vng_pid=$!
+	exec {console_fd}>&-
 	# vng has a session of its own, which a Ctrl-C of `make check` (or the end of the run
 	# that started this) does not reach: its guest would go on, a core busy, until its
 	# command ends.
@@ -173,6 +179,7 @@ boot_once() {
 	pkill -P "$watchdog" 2>/dev/null
 	kill "$watchdog" 2>/dev/null
 	wait "$watchdog" 2>/dev/null
+	wait "$console_cat"
 	if [ -e "$stall_flag" ]; then
 		status=stalled
 	elif [ -e "$hung_flag" ]; then
