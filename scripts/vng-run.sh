@@ -171,7 +171,7 @@ boot_once() {
 		sleep "$((timeout_s > waited ? timeout_s - waited : 1))" || exit 0
 		touch "$hung_flag"
 		kill_guest
-	) &
+	) 2>/dev/null &
 	watchdog=$!
 	wait "$vng_pid"
 	status=$?
