@@ -12,13 +12,19 @@
 #   checkpatch  scripts/checkpatch.pl --strict: no error, warning or check;
 #   rustfmt     the kernel's rustfmt settings change nothing in the patched files;
 #   apply       the series applies to the 7.3 source;
-#   build       the kernel builds with it, from a copy of the cached nort build (lockdep on)
-#               with CONFIG_RUST_KERNEL_DOCTESTS=y, incrementally (the source path must stay
+#   build       on each kernel of BHLOCK_UPSTREAM_KERNELS (default: nort rt), the kernel builds
+#               with it, from a copy of that test kernel's cached build (lockdep on) with
+#               CONFIG_RUST_KERNEL_DOCTESTS=y, incrementally (the source path must stay
 #               the same for that, so the patched rust/ is bind-mounted over the shared
 #               source's in a private mount namespace); no compiler warning in the new files;
+#   build.patches_1_to_N  on nort, rust/ builds with each prefix of the series: it bisects;
+#   rustdoc     on nort, `make rustdoc` builds with no warning in the series' files;
 #   doctest.*   in a boot of that kernel, every `# Examples` block of the new files, run by
 #               KUnit as rust_doctests_kernel; one line each, and one that none is missing;
-#   boot.clean  no kernel report (WARN, BUG, lockdep) during the doctests.
+#   kunit.*     in a second boot, the layer's own KUnit suites (#[kunit_tests] in src/sync/,
+#               rust_* in the tree); one line each, and one that none is missing;
+#   boot.clean  no kernel report (WARN, BUG, lockdep) in either boot.
+# Checks on a kernel other than nort end in .KERNEL (upstream.doctest.count.rt).
 #
 # The files move unchanged but for the paths of their own crate: in the kernel tree `kernel::`
 # is `crate::` (`$crate::` in macros) and the layer's `super::` imports are `crate::`.
@@ -207,79 +213,173 @@ else
 	not_ok rustfmt "$(head -n 20 "$out/rustfmt.log")"
 fi
 
-# --- apply and build ---
-# The cache key: the nort build it starts from and everything that goes into this one.
-key=$( { basename "$base"; cat "${patches[@]}" "$BHLOCK_ROOT/configs/upstream.config"; } |
-	sed '/^From [0-9a-f]\{40\}/d; /^Date: /d' | sha256sum | cut -c1-12)
-kdir=$BHLOCK_CACHE/kernels/upstream-$(basename "$base" | cut -d- -f2)-$key
-# The patched source: rust/ (what the build reads of the series) and MAINTAINERS.
-src=$kdir.src
-if [ -f "$kdir/.bhlock-built" ] && [ -d "$src/rust" ]; then
-	ok apply "cached"
-	ok build "kernel cached in $kdir"
-else
-	# Older series' kernels only fill the cache: each is a copy of nort.
-	rm -rf "$kdir" "$src" "$BHLOCK_CACHE"/kernels/upstream-*
-	mkdir -p "$src"
-	cp -a "$ksrc/rust" "$ksrc/MAINTAINERS" "$src/"
-	applied=1
-	for p in "${patches[@]}"; do
-		git -C "$src" apply --include='rust/*' --include=MAINTAINERS "$p" >>"$out/apply.log" 2>&1 ||
-			{ applied=0; break; }
-	done
-	if [ $applied -eq 0 ]; then
-		not_ok apply "$(tail -n 5 "$out/apply.log")"
-		finish
-	fi
-	ok apply
-	start=$SECONDS
-	cp -a "$base" "$kdir.tmp" && rm -f "$kdir.tmp/.bhlock-built" && mv "$kdir.tmp" "$kdir"
-	"$ksrc/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" \
-		"$BHLOCK_ROOT/configs/upstream.config" >/dev/null
-	# RUSTDOC builds the doctests; it is not in kmake_args, so the nort objects stay valid.
-	# shellcheck disable=SC2016 # the inner shell expands its own arguments
-	if with_mounts "$src/rust:$ksrc/rust" -- \
-		bash -c 'make -s -C "$1" O="$2" "${@:3}" olddefconfig &&
-			make -C "$1" O="$2" "${@:3}" -j"$(($(nproc) + 1))"' sh \
-		"$ksrc" "$kdir" "${kmake_args[@]}" RUSTDOC="$RUSTDOC" >"$kdir/build.log" 2>&1 &&
-		grep -qx 'CONFIG_RUST_KERNEL_DOCTESTS=y' "$kdir/.config"; then
-		touch "$kdir/.bhlock-built"
-		ok build "$((SECONDS - start)) s from a copy of $(basename "$base")"
-	else
-		not_ok build "$(tail -n 20 "$kdir/build.log")"
-		finish
-	fi
-fi
-warnings=$(grep -A3 '^warning' "$kdir/build.log" | grep -E 'kernel/(bh|sync/local_lock_nested_bh)|helpers/(bh|local_lock)\.c' || true)
-if [ -z "$warnings" ]; then
-	ok build.no_warnings
-else
-	not_ok build.no_warnings "$warnings"
-fi
-
-# --- the doctests, in a boot ---
-console=$out/console.log
-BHLOCK_KUNIT_FILTER='rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' \
-	"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$console" -- true >"$out/vng.log" 2>&1 ||
-	not_ok boot "$(tail -n 5 "$out/vng.log")"
-# The number of examples each file holds: a doctest that silently stops running is a failure.
-expected=$(( $(grep -c '^[[:space:]]*/// ```$' "$layer/bh.rs") / 2 +
+# --- apply, build and boot, on each kernel of BHLOCK_UPSTREAM_KERNELS ---
+# The number of examples the layer's files hold, and its KUnit suites (rust_* in the tree):
+# a doctest or a suite that silently stops running is a failure.
+examples=$(( $(grep -c '^[[:space:]]*/// ```$' "$layer/bh.rs") / 2 +
 	$(grep -c '^[[:space:]]*/// ```$' "$layer/local_lock_nested_bh.rs") / 2 ))
-seen=0
-while read -r verdict name; do
-	seen=$((seen + 1))
-	if [ "$verdict" = ok ]; then ok "doctest.$name"; else not_ok "doctest.$name"; fi
-done < <(grep -oE '(not ok|ok) [0-9]+ rust_doctest_kernel_[a-z_]*bh_rs_[0-9]+' "$console" |
-	sed -E 's/^not ok/not_ok/; s/ [0-9]+ rust_doctest_kernel_/ /')
-if [ "$seen" -eq "$expected" ]; then
-	ok doctest.count "$seen of $expected examples ran"
-else
-	not_ok doctest.count "$seen of $expected examples ran (console: $console)"
-fi
-reports=$(grep -E '(WARNING|BUG|INFO): |possible (circular|recursive)' "$console" || true)
-if [ -z "$reports" ]; then
-	ok boot.clean
-else
-	not_ok boot.clean "$(head -n 10 <<<"$reports")"
-fi
+mapfile -t suites < <(grep -rhoE '#\[kunit_tests\(bhlock_[a-z0-9_]+\)\]' "$layer" |
+	sed -E 's/.*\(bhlock_(.*)\)\]/rust_\1/' | sort)
+# The layer's suite names share "rust_" and nothing else that KUnit's one glob could select
+# without the kernel crate's own suites: they run in a boot of their own.
+suite_glob='rust_*bh*'
+for suite in "${suites[@]}"; do
+	# shellcheck disable=SC2053 # the glob is the point
+	[[ $suite == $suite_glob ]] || { not_ok kunit.glob "suite $suite is not selected by $suite_glob"; finish; }
+done
+# The layer's files in the tree, for a build's warnings.
+own_files='kernel/(bh|sync/local_lock_nested_bh)|helpers/(bh|local_lock)\.c'
+
+# kbuild KDIR SRC TARGET...: make TARGET... in KDIR with the patched rust/ of SRC over the
+# shared source's (RUSTDOC builds the doctests; it is not in kmake_args, so the base
+# kernel's objects stay valid).
+kbuild() {
+	local kdir=$1 src=$2
+	shift 2
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
+	with_mounts "$src/rust:$ksrc/rust" -- \
+		bash -c 'make -C "$1" O="$2" "${@:3}" -j"$(($(nproc) + 1))"' sh \
+		"$ksrc" "$kdir" "${kmake_args[@]}" RUSTDOC="$RUSTDOC" "$@"
+}
+# own_warnings LOG: the compiler's warnings about the layer's files in LOG, each whole (from
+# its "warning:" line to the blank line after it).
+own_warnings() {
+	awk -v own="$own_files" '/^warning/ { block = ""; in_block = 1 }
+		in_block { block = block $0 "\n" }
+		in_block && /^$/ { if (block ~ own) printf "%s", block; in_block = 0 }' "$1" 2>/dev/null
+}
+
+# upstream_kernel K: the series applied to a copy of test kernel K's build with the kernel
+# crate's doctests on (configs/upstream.config), built, cached by everything that goes into
+# it, and booted twice: the doctests of the layer's files, then its KUnit suites. On nort (the
+# first), each prefix of the series builds too (rust/, where the series lives), so the series
+# bisects, and so does the kernel's rustdoc. Checks are named upstream.CHECK on nort and
+# upstream.CHECK.K elsewhere.
+upstream_kernel() {
+	local k=$1 sfx='' base key kdir src p i applied start verdict name seen
+	[ "$k" = nort ] || sfx=.$k
+	base=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k") || { not_ok "build$sfx" "no $k kernel"; return; }
+	key=$( { basename "$base"; cat "${patches[@]}" "$BHLOCK_ROOT/configs/upstream.config"; } |
+		sed '/^From [0-9a-f]\{40\}/d; /^Date: /d' | sha256sum | cut -c1-12)
+	kdir=$BHLOCK_CACHE/kernels/upstream-$k-$(basename "$base" | sed -E 's/^.*-([0-9]+\.[0-9.]+)-[0-9a-f]+$/\1/')-$key
+	# The patched source: rust/ (what the build reads of the series) and MAINTAINERS.
+	src=$kdir.src
+	if [ -f "$kdir/.bhlock-built" ] && [ -d "$src/rust" ]; then
+		ok "apply$sfx" "cached"
+		ok "build$sfx" "kernel cached in $kdir"
+	else
+		# Older series' kernels of K only fill the cache: each is a copy of K.
+		rm -rf "$kdir" "$src" "$BHLOCK_CACHE/kernels/upstream-$k-"*
+		[ "$k" != nort ] || rm -rf "$BHLOCK_CACHE"/kernels/upstream-[0-9]*
+		mkdir -p "$src"
+		cp -a "$ksrc/rust" "$ksrc/MAINTAINERS" "$src/"
+		start=$SECONDS
+		cp -a "$base" "$kdir.tmp" && rm -f "$kdir.tmp/.bhlock-built" && mv "$kdir.tmp" "$kdir"
+		"$ksrc/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" \
+			"$BHLOCK_ROOT/configs/upstream.config" >/dev/null
+		kbuild "$kdir" "$src" -s olddefconfig >"$kdir/build.log" 2>&1
+		applied=0
+		for ((i = 0; i < ${#patches[@]}; i++)); do
+			p=${patches[i]}
+			git -C "$src" apply --include='rust/*' --include=MAINTAINERS "$p" >>"$out/apply.log" 2>&1 ||
+				break
+			applied=$((i + 1))
+			# Each prefix but the whole series: rust/ alone, its log kept with the kernel.
+			if [ "$k" != nort ] || [ "$applied" -eq ${#patches[@]} ]; then
+				continue
+			fi
+			if kbuild "$kdir" "$src" rust/ >"$kdir/build-patch-$applied.log" 2>&1 &&
+				[ -z "$(own_warnings "$kdir/build-patch-$applied.log")" ]; then
+				echo ok >"$kdir/build-patch-$applied.verdict"
+			else
+				echo not-ok >"$kdir/build-patch-$applied.verdict"
+			fi
+		done
+		if [ "$applied" -ne ${#patches[@]} ]; then
+			not_ok "apply$sfx" "$(tail -n 5 "$out/apply.log")"
+			return
+		fi
+		ok "apply$sfx"
+		if kbuild "$kdir" "$src" >>"$kdir/build.log" 2>&1 &&
+			grep -qx 'CONFIG_RUST_KERNEL_DOCTESTS=y' "$kdir/.config"; then
+			[ "$k" != nort ] || kbuild "$kdir" "$src" rustdoc >"$kdir/rustdoc.log" 2>&1 ||
+				echo "make rustdoc failed" >>"$kdir/rustdoc.log"
+			touch "$kdir/.bhlock-built"
+			ok "build$sfx" "$((SECONDS - start)) s from a copy of $(basename "$base")"
+		else
+			not_ok "build$sfx" "$(tail -n 20 "$kdir/build.log")"
+			return
+		fi
+	fi
+	if [ -z "$(own_warnings "$kdir/build.log")" ]; then
+		ok "build.no_warnings$sfx"
+	else
+		not_ok "build.no_warnings$sfx" "$(own_warnings "$kdir/build.log")"
+	fi
+	if [ "$k" = nort ]; then
+		for ((i = 1; i < ${#patches[@]}; i++)); do
+			if [ "$(cat "$kdir/build-patch-$i.verdict" 2>/dev/null)" = ok ]; then
+				ok "build.patches_1_to_$i" "rust/ builds with the first $i patches, no warning in the series' files"
+			else
+				not_ok "build.patches_1_to_$i" "$(own_warnings "$kdir/build-patch-$i.log")
+$(tail -n 15 "$kdir/build-patch-$i.log" 2>/dev/null)"
+			fi
+		done
+		if grep -q 'make rustdoc failed' "$kdir/rustdoc.log"; then
+			not_ok rustdoc "$(tail -n 15 "$kdir/rustdoc.log")"
+		elif [ -n "$(own_warnings "$kdir/rustdoc.log")" ]; then
+			not_ok rustdoc "$(own_warnings "$kdir/rustdoc.log" | head -n 20)"
+		else
+			ok rustdoc "no warning in the series' files ($(grep -c '^warning' "$kdir/rustdoc.log") in the rest of the crate)"
+		fi
+	fi
+
+	# The doctests, in a boot: one line each, and one that none is missing.
+	mkdir -p "$out/$k"
+	BHLOCK_KUNIT_FILTER='rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' \
+		"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$out/$k/doctests.console.log" -- true \
+		>"$out/$k/doctests.vng.log" 2>&1 ||
+		not_ok "boot$sfx" "$(tail -n 5 "$out/$k/doctests.vng.log")"
+	seen=0
+	while read -r verdict name; do
+		seen=$((seen + 1))
+		if [ "$verdict" = ok ]; then ok "doctest.$name$sfx"; else not_ok "doctest.$name$sfx"; fi
+	done < <(grep -oE '(not ok|ok) [0-9]+ rust_doctest_kernel_[a-z_]*bh_rs_[0-9]+' "$out/$k/doctests.console.log" |
+		sed -E 's/^not ok/not_ok/; s/ [0-9]+ rust_doctest_kernel_/ /')
+	if [ "$seen" -eq "$examples" ]; then
+		ok "doctest.count$sfx" "$seen of $examples examples ran"
+	else
+		not_ok "doctest.count$sfx" "$seen of $examples examples ran (console: $out/$k/doctests.console.log)"
+	fi
+
+	# The layer's KUnit suites, in a boot of their own: each suite's verdict, and one that none is
+	# missing. (The console scan of vng-run.sh fails the boot on any kernel report.)
+	BHLOCK_KUNIT_FILTER=$suite_glob \
+		"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$out/$k/kunit.console.log" -- true \
+		>"$out/$k/kunit.vng.log" 2>&1 ||
+		not_ok "boot.kunit$sfx" "$(tail -n 5 "$out/$k/kunit.vng.log")"
+	seen=0
+	while read -r verdict name; do
+		seen=$((seen + 1))
+		if [ "$verdict" = ok ]; then ok "kunit.$name$sfx"; else not_ok "kunit.$name$sfx"; fi
+	done < <(tr -d '\r' <"$out/$k/kunit.console.log" | grep -oE '\] (not ok|ok) [0-9]+ rust_[a-z0-9_]+$' |
+		sed -E 's/^\] //; s/^not ok/not_ok/; s/ [0-9]+ / /')
+	if [ "$seen" -eq ${#suites[@]} ]; then
+		ok "kunit.count$sfx" "$seen of ${#suites[@]} suites ran: ${suites[*]}"
+	else
+		not_ok "kunit.count$sfx" "$seen of ${#suites[@]} suites ran (console: $out/$k/kunit.console.log)"
+	fi
+
+	local reports
+	reports=$(cat "$out/$k/doctests.console.log" "$out/$k/kunit.console.log" |
+		grep -E '(WARNING|BUG|INFO): |possible (circular|recursive)' || true)
+	if [ -z "$reports" ]; then
+		ok "boot.clean$sfx"
+	else
+		not_ok "boot.clean$sfx" "$(head -n 10 <<<"$reports")"
+	fi
+}
+for k in ${BHLOCK_UPSTREAM_KERNELS:-nort rt}; do
+	upstream_kernel "$k"
+done
 finish
