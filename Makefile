@@ -19,9 +19,10 @@
 #                         REPEAT_RUNS times (default 20) per kernel, CPUs idle and busy, to show
 #                         that its verdict does not depend on luck (not part of check)
 #   make upstream         set up, then write the guard API (src/sync/) as a patch series for
-#                         Linux 7.3 into results/upstream/, checkpatch and rustfmt it, build it
-#                         into a copy of the nort kernel and run its examples as KUnit doctests
-#                         in a boot (part of check, as upstream.*)
+#                         Linux 7.3 into results/upstream/, checkpatch and rustfmt it, build
+#                         each prefix of it, its rustdoc, and it whole into copies of the nort
+#                         and rt kernels, and run its examples (KUnit doctests) and its KUnit
+#                         suites in boots of both (part of check, as upstream.*)
 #   make kernels          build (or find cached) every test kernel
 #   make cache-key        print the cache key of each test kernel (BHLOCK_KERNELS_ONLY picks),
 #                         one per line: the name of its directory in $(BHLOCK_CACHE)/kernels
@@ -30,6 +31,10 @@
 #                         one list: CI's matrix reads it here)
 #   make verdicts         the kernel-resource probes of the last check or soak, resource x
 #                         kernel: verdict, expectation, time and round of the first fault
+#   make docs             build Documentation/ to HTML in results/docs (Sphinx, warnings as errors)
+#   make doc-tables       regenerate Documentation/generated/ (the parameter and scenario tables;
+#                         DOC_TABLES_DIR writes them elsewhere) from the module of the last
+#                         check; check fails while they differ
 #   make setup            install the toolchain pieces that are missing
 #   make clean            remove build outputs and results from the tree (never the cache)
 #
@@ -44,7 +49,7 @@ export KDIR KSRC KERNEL BHLOCK_CACHE BHLOCK_RESULTS BHLOCK_SCALE BHLOCK_ARGS BHL
 	SCENARIOS REPEAT_CASE REPEAT_RUNS
 
 .PHONY: all module run check soak bench repeat upstream kernels cache-key seed-key list-kernels verdicts \
-	setup clean
+	docs doc-tables setup clean
 
 all: module
 
@@ -71,6 +76,13 @@ repeat:
 
 upstream:
 	@scripts/setup.sh && scripts/upstream.sh
+
+docs:
+	@scripts/setup.sh && out=$${BHLOCK_RESULTS:-results}/docs && \
+		sphinx-build -W --keep-going -q -b html Documentation "$$out" && echo "$$out/index.html"
+
+doc-tables:
+	@scripts/doc-tables.sh "$${BHLOCK_RESULTS:-}" "$${DOC_TABLES_DIR:-Documentation/generated}"
 
 # Every kernel `make check` boots: the matrix and the probe's must-fail kernel (scripts/lib.sh).
 ALL_KERNELS = $(shell bash -c '. scripts/lib.sh && echo $${BHLOCK_KERNELS[*]} $${BHLOCK_PROBE_KERNELS[*]}')

@@ -320,12 +320,11 @@ check_upstream() {
 
 # The jobs: each kernel's tests, and with nort (the kernel it builds on) the upstream series,
 # BHLOCK_PARALLEL_JOBS at a time, each in a subshell whose results are added in this order
-# once it ends (run_job, job_results). The default is one: with two, nort's and rt's clean
-# boots side by side each took two to five times as long per script as alone (test-params
-# 155 s against 28 s; 2026-12-05, this 2-core host): a TCG guest keeps a core busy, so there
-# is nothing to share. A kernel that another job needs as its base (rt for rt-bhlock and
-# rt-nolock, nort for upstream) is built by that job's build-kernel.sh, which waits for a
-# build of the same kernel already under way.
+# once it ends (run_job, job_results). The default is one: two kernels' clean boots side by
+# side each took several times as long per script as alone (Documentation/measurements.rst):
+# a TCG guest keeps a core busy, so there is nothing to share. A kernel that another job
+# needs as its base (rt for rt-bhlock and rt-nolock, nort and rt for upstream) is built by
+# that job's build-kernel.sh, which waits for a build of the same kernel already under way.
 job_names=("${kernels[@]}")
 [[ " ${kernels[*]} " != *" nort "* ]] || job_names+=(upstream)
 jobs_dir=$BHLOCK_RESULTS/jobs
@@ -359,6 +358,22 @@ wait
 results_so_far
 
 tree_diag "matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS"
+# The documentation's generated tables (Documentation/generated/) against what this run's module
+# says of itself: a parameter or a scenario changed without `make doc-tables` fails here.
+tree_begin docs
+if [[ " ${kernels[*]} " != *" ${BHLOCK_KERNELS[*]} "* ]]; then
+	tree_diag "docs.generated_tables: the tables need every kernel of the matrix (${BHLOCK_KERNELS[*]})"
+	record skip docs.generated_tables
+elif make -s --no-print-directory -C "$BHLOCK_ROOT" doc-tables DOC_TABLES_DIR="$BHLOCK_RESULTS/doc-tables" \
+	>"$BHLOCK_RESULTS/doc-tables.log" 2>&1 &&
+	diff -ru "$BHLOCK_ROOT/Documentation/generated" "$BHLOCK_RESULTS/doc-tables" \
+		>>"$BHLOCK_RESULTS/doc-tables.log" 2>&1; then
+	record ok docs.generated_tables
+else
+	echo "(make doc-tables updates the committed tables)" >>"$BHLOCK_RESULTS/doc-tables.log"
+	record not-ok docs.generated_tables "$BHLOCK_RESULTS/doc-tables.log"
+fi
+tree_end
 # The kernel-resource probes, resource x kernel (scripts/verdicts.sh, also `make verdicts`).
 tree_diag "kernel-resource probes (resource, kernel, verdict: expected, first fault):"
 while IFS= read -r line; do
