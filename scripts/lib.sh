@@ -10,7 +10,7 @@ BHLOCK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BHLOCK_CACHE=${BHLOCK_CACHE:-$HOME/.cache/bhlock}
 BHLOCK_RESULTS=${BHLOCK_RESULTS:-$BHLOCK_ROOT/results}
 
-# The kernel and toolchain bhlock is pinned to (see README: "Toolchain").
+# The kernel and toolchain bhlock is pinned to (see Documentation/setup.rst).
 KVER_PKG=7.3
 RUSTC_WEB_VERSION=1.85.0+dfsg3-1~deb12u3
 BINDGEN_VERSION=0.71.1

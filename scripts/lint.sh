@@ -3,7 +3,8 @@
 # lint.sh: the kernel's own style checks on bhlock's sources, as KTAP: rustfmt with the
 # kernel's .rustfmt.toml on the Rust code, checkpatch.pl --strict on the C shims and the guest
 # init; actionlint on the CI workflow; shellcheck on every shell script; and the module's
-# layers (scripts/import-cycles.py): no import cycle, no import from a higher layer.
+# layers (scripts/import-cycles.py): no import cycle, no import from a higher layer; and the
+# documentation (Documentation/, Sphinx), built with warnings as errors.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +12,7 @@ ksrc=$("$BHLOCK_ROOT/scripts/kernel-source.sh")
 cd "$BHLOCK_ROOT" || exit
 echo "TAP version 13"
 # The plan first, so that a run cut short is seen as one (scripts/ktap-tree.sh).
-echo "1..5"
+echo "1..6"
 
 # diag TEXT: each line of TEXT as a KTAP diagnostic.
 diag() {
@@ -70,5 +71,17 @@ if out=$(python3 scripts/import-cycles.py --order=sync,services,torture,scenario
 	diag "$out"
 else
 	echo "not ok 5 lint.import_layers"
+	diag "$out"
+fi
+
+# The documentation, with `make docs`: a warning (a broken reference, a bad table) fails.
+if ! command -v sphinx-build >/dev/null; then
+	echo "not ok 6 lint.docs"
+	echo "# no sphinx-build (scripts/setup.sh installs python3-sphinx)"
+elif out=$(make -s --no-print-directory docs 2>&1); then
+	echo "ok 6 lint.docs"
+	diag "HTML: $out"
+else
+	echo "not ok 6 lint.docs"
 	diag "$out"
 fi

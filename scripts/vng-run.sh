@@ -77,15 +77,14 @@ timeout_s=${BHLOCK_VNG_TIMEOUT:-600}
 # rust_spinlock_irq_condvar test WARNs by itself (it asserts IRQs off after
 # SpinLockIrq::lock(), which leaves them on under PREEMPT_RT). BHLOCK_KUNIT_FILTER widens it.
 kunit_filter=${BHLOCK_KUNIT_FILTER:-bhlock*}
-# Boot time, measured under TCG on a 2-core host (rt, initcall_debug and console timestamps):
-#   - pty.legacy_count=0: pty_init() registers 256 legacy BSD pty pairs, about 1 s on rt;
+# Boot time (found with initcall_debug under TCG; the figures are in
+# Documentation/measurements.rst):
+#   - pty.legacy_count=0: pty_init() registers 256 legacy BSD pty pairs;
 #   - 8250.nr_uarts=1: the console is ttyS0, the other three ports are only probed;
 #   - the root's 9p without a cache makes every exec of a dynamic binary read it and its
-#     libraries from the host again, about 0.25 s each: cache=loose, with the options
-#     virtme-ng 1.42 passes (the last rootflags= wins). The guest's root is read-only and
-#     nothing changes it during a boot; $BHLOCK_RESULTS is a mount of its own, uncached.
-# With scripts/guest-init.c they bring the script's first line from 12-30 s down to 3 s
-# (nort) and 5 s (rt).
+#     libraries from the host again: cache=loose, with the options virtme-ng 1.42 passes (the
+#     last rootflags= wins). The guest's root is read-only and nothing changes it during a
+#     boot; $BHLOCK_RESULTS is a mount of its own, uncached.
 # One vCPU more than the boot brings up (maxcpus=): a possible CPU that stays offline, so that
 # per-CPU code meets possible CPUs that are not online. (A QEMU `-smp N,maxcpus=M` topology
 # does not do it under TCG: x86 Linux counts the MADT's absent CPUs only under a hypervisor
@@ -118,8 +117,8 @@ if [ -z "$VNG_GUEST_INIT" ] || grep -qa 'basic initialization done' "$VNG_GUEST_
 fi
 # A boot that never reaches scripts/guest-init.c's "ready" within boot_timeout_s has stalled
 # before any of bhlock's code ran (seen once, in CI: a nort splat boot with no 'ready' and no
-# command run in 600 s, between boots of the same kernel that were fine; the 435 boots of
-# this machine's last checks all reached it in seconds). It is killed and booted again,
+# command run until the hang timeout, between boots of the same kernel that were fine). It is
+# killed and booted again,
 # up to boot_tries boots, each stall reported with the console's last lines; a guest that
 # died or that a check failed in is never booted again.
 boot_timeout_s=${BHLOCK_VNG_BOOT_TIMEOUT:-180}

@@ -2,7 +2,7 @@
 
 //! Compile-fail case: the control. Every legitimate use below must build, or the failures of
 //! the other cases prove nothing. It also holds the rows of the variance and auto-trait table
-//! (README, "The guard API") that say "yes".
+//! (Documentation/guard-api.rst) that say "yes".
 //!
 //! expect: none
 
