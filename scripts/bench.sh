@@ -5,7 +5,8 @@
 # (or finds it cached) and the module, counts the instructions of the Rust guard's fast path
 # and of the C reference in the built .ko, boots the kernel once with `bhlock bench=1`, and
 # collects the module's `bench:` lines. Then it prints one table, also written to
-# $BHLOCK_RESULTS/bench/table.md.
+# $BHLOCK_RESULTS/bench/table.md, and draws the ratios' spread and the hard-irq timer's
+# lateness as ratios.svg and latency.svg beside it (scripts/bench-plots.sh).
 #
 # Figures, not a test: the exit status is 1 only if a figure is missing or not positive (or a
 # build or boot failed). BHLOCK_BENCH_ARGS adds module parameters (bench_loops=,
@@ -130,8 +131,17 @@ BEGIN {
 	for (i = 1; i <= nk; i++) printf "| %s | %s%s |\n", ks[i], hsamples[ks[i]], hrow[ks[i]]
 }' | tee "$out/table.md"
 
+# The pictures: the ratios' spread and the timer's lateness (scripts/bench-plots.sh).
+plotted=()
+for k in "${kernels[@]}"; do
+	[ -s "$out/$k/bench.log" ] && plotted+=("$k")
+done
+if [ ${#plotted[@]} -gt 0 ] && ! "$BHLOCK_ROOT/scripts/bench-plots.sh" "$out" "${plotted[@]}" 2>"$out/plots.log"; then
+	bad+=("plots: $(tail -n 1 "$out/plots.log")")
+fi
+
 if [ ${#bad[@]} -gt 0 ]; then
 	printf 'bench: %s\n' "${bad[@]}" >&2
 	exit 1
 fi
-log "bench: table in $out/table.md; per kernel: bench.log, insns.txt, *-fast-path.s"
+log "bench: table in $out/table.md, plots in $out/{ratios,latency}.svg; per kernel: bench.log, insns.txt, *-fast-path.s"

@@ -21,7 +21,7 @@ apt_pkgs=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	qemu-system-x86
 	make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils python3-venv
-	libc6-dev shellcheck rsync python3-sphinx
+	libc6-dev shellcheck rsync python3-sphinx gnuplot-nox
 )
 
 missing_apt=()
