@@ -26,7 +26,7 @@ use super::{
 use crate::{
     services::health::Baseline,
     torture::{
-        kernel_napi_cache, ops, page_pool,
+        dst_cache, kernel_napi_cache, ops, page_pool,
         plan::Plan,
         resource::KernelResource,
         stats::Context::{Forced, HardIrq, Napi, SoftTimer, Threads},
@@ -445,6 +445,17 @@ pub(crate) static SCENARIOS: &[Scenario] = &[
             seconds: 2,
         },
         expect: |k| probed(k, &tunnel_key::RESOURCE),
+    },
+    Scenario {
+        name: str_of(dst_cache::RESOURCE.name),
+        class: Class::Kernel,
+        contexts: "NAPI poll and kthreads storing and reading a dst_cache of the module's own, forced pairs on a second one: the inner stores from inside the outer's dst_cache_set_ip4() (kprobe on its dst_release() of the old entry)",
+        locks: "the kernel's own: the dst_cache's per-CPU nested-BH lock",
+        how: How::Run {
+            plan: Plan::new(&[Napi, HardIrq, Threads, Forced], &dst_cache::OPS),
+            seconds: 2,
+        },
+        expect: |k| probed(k, &dst_cache::RESOURCE),
     },
 ];
 

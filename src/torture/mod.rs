@@ -21,7 +21,7 @@
 //!   each;
 //! - `packet_probe`: the rounds of a resource probed by sending packets on a device;
 //! - the kernel resources, one file each (its `KernelResource` and its ops entry):
-//!   `kernel_napi_cache`, `xmit_lock_owner`, `page_pool`, `tunnel_key`;
+//!   `kernel_napi_cache`, `xmit_lock_owner`, `page_pool`, `tunnel_key`, `dst_cache`;
 //! - `plan`: which contexts a run starts and which ops entry they use;
 //! - the contexts, one file each: `napi`, `hard_timer`, `soft_timer`, `threads`, `forced`;
 //! - `cpu_workers`: what a run starts on one CPU, kept on every online CPU through hotplug;
@@ -29,6 +29,7 @@
 
 pub(crate) mod core_state;
 pub(crate) mod cpu_workers;
+pub(crate) mod dst_cache;
 pub(crate) mod forced;
 pub(crate) mod hard_timer;
 pub(crate) mod item_cache;

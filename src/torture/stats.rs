@@ -109,9 +109,16 @@ pub(crate) enum Violation {
     KernelTunnelKeyChanged,
     /// A packet reached its device's transmit with no tunnel key: the tc program did not run.
     KernelTunnelKeyMissing,
+    /// The entries a dst_cache held did not keep their references: one lost the cache's
+    /// reference twice (two releases of what the cache held once) and another kept one the
+    /// cache no longer holds.
+    KernelDstReferenceLost,
+    /// A dst_cache gave back an entry with another entry's source address: two updates of one
+    /// CPU's entry interleaved.
+    KernelDstCacheTorn,
 }
 
-const NR_VIOLATIONS: usize = 27;
+const NR_VIOLATIONS: usize = 29;
 
 impl Violation {
     fn index(self) -> usize {
@@ -143,6 +150,8 @@ impl Violation {
             Self::KernelPacketDropped => 24,
             Self::KernelTunnelKeyChanged => 25,
             Self::KernelTunnelKeyMissing => 26,
+            Self::KernelDstReferenceLost => 27,
+            Self::KernelDstCacheTorn => 28,
         }
     }
 
@@ -171,6 +180,8 @@ impl Violation {
             Self::KernelPacketDropped => "kernel_packet_dropped",
             Self::KernelTunnelKeyChanged => "kernel_tunnel_key_changed",
             Self::KernelTunnelKeyMissing => "kernel_tunnel_key_missing",
+            Self::KernelDstReferenceLost => "kernel_dst_reference_lost",
+            Self::KernelDstCacheTorn => "kernel_dst_cache_torn",
         }
     }
 }
@@ -204,6 +215,8 @@ const VIOLATIONS: [Violation; NR_VIOLATIONS] = [
     Violation::KernelPacketDropped,
     Violation::KernelTunnelKeyChanged,
     Violation::KernelTunnelKeyMissing,
+    Violation::KernelDstReferenceLost,
+    Violation::KernelDstCacheTorn,
 ];
 
 /// Evidence that each context really ran where it should: counted, never judged here.
