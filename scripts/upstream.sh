@@ -249,6 +249,30 @@ own_warnings() {
 		in_block && /^$/ { if (block ~ own) printf "%s", block; in_block = 0 }' "$1" 2>/dev/null
 }
 
+# kunit_boot KDIR FILTER OUT: a boot of KDIR that runs the KUnit cases FILTER selects; its
+# console in OUT.console.log, vng-run.sh's verdict in OUT.vng.log and its exit status.
+kunit_boot() {
+	BHLOCK_KUNIT_FILTER=$2 "$BHLOCK_ROOT/scripts/vng-run.sh" "$1" "$3.console.log" -- true \
+		>"$3.vng.log" 2>&1
+}
+# verdicts CHECK SUFFIX EXPECTED NOUN CONSOLE: a check CHECK.NAME.SUFFIX for each line "ok NAME"
+# or "not ok NAME" of stdin, and CHECK.count.SUFFIX: that EXPECTED of them (NOUN) ran, so that
+# one that silently stops running is a failure. In this shell (not a pipeline's subshell), as
+# it counts the checks.
+verdicts() {
+	local seen=0 verdict name
+	while read -r verdict name; do
+		seen=$((seen + 1))
+		[ "$verdict" = not ] && name=${name#ok }
+		if [ "$verdict" = ok ]; then ok "$1.$name$2"; else not_ok "$1.$name$2"; fi
+	done
+	if [ "$seen" -eq "$3" ]; then
+		ok "$1.count$2" "$seen of $3 $4 ran"
+	else
+		not_ok "$1.count$2" "$seen of $3 $4 ran (console: $5)"
+	fi
+}
+
 # upstream_kernel K: the series applied to a copy of test kernel K's build with the kernel
 # crate's doctests on (configs/upstream.config), built, cached by everything that goes into
 # it, and booted twice: the doctests of the layer's files, then its KUnit suites. On nort (the
@@ -256,7 +280,7 @@ own_warnings() {
 # bisects, and so does the kernel's rustdoc. Checks are named upstream.CHECK on nort and
 # upstream.CHECK.K elsewhere.
 upstream_kernel() {
-	local k=$1 sfx='' base key kdir src p i applied start verdict name seen
+	local k=$1 sfx='' base key kdir src p i applied start
 	[ "$k" = nort ] || sfx=.$k
 	base=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k") || { not_ok "build$sfx" "no $k kernel"; return; }
 	key=$( { basename "$base"; cat "${patches[@]}" "$BHLOCK_ROOT/configs/upstream.config"; } |
@@ -334,41 +358,19 @@ $(tail -n 15 "$kdir/build-patch-$i.log" 2>/dev/null)"
 		fi
 	fi
 
-	# The doctests, in a boot: one line each, and one that none is missing.
+	# The doctests, in a boot, then the layer's KUnit suites, in a boot of their own (the
+	# console scan of vng-run.sh fails a boot on any kernel report).
 	mkdir -p "$out/$k"
-	BHLOCK_KUNIT_FILTER='rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' \
-		"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$out/$k/doctests.console.log" -- true \
-		>"$out/$k/doctests.vng.log" 2>&1 ||
+	kunit_boot "$kdir" 'rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' "$out/$k/doctests" ||
 		not_ok "boot$sfx" "$(tail -n 5 "$out/$k/doctests.vng.log")"
-	seen=0
-	while read -r verdict name; do
-		seen=$((seen + 1))
-		if [ "$verdict" = ok ]; then ok "doctest.$name$sfx"; else not_ok "doctest.$name$sfx"; fi
-	done < <(grep -oE '(not ok|ok) [0-9]+ rust_doctest_kernel_[a-z_]*bh_rs_[0-9]+' "$out/$k/doctests.console.log" |
-		sed -E 's/^not ok/not_ok/; s/ [0-9]+ rust_doctest_kernel_/ /')
-	if [ "$seen" -eq "$examples" ]; then
-		ok "doctest.count$sfx" "$seen of $examples examples ran"
-	else
-		not_ok "doctest.count$sfx" "$seen of $examples examples ran (console: $out/$k/doctests.console.log)"
-	fi
-
-	# The layer's KUnit suites, in a boot of their own: each suite's verdict, and one that none is
-	# missing. (The console scan of vng-run.sh fails the boot on any kernel report.)
-	BHLOCK_KUNIT_FILTER=$suite_glob \
-		"$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" "$out/$k/kunit.console.log" -- true \
-		>"$out/$k/kunit.vng.log" 2>&1 ||
+	verdicts doctest "$sfx" "$examples" examples "$out/$k/doctests.console.log" < <(
+		grep -oE '(not ok|ok) [0-9]+ rust_doctest_kernel_[a-z_]*bh_rs_[0-9]+' "$out/$k/doctests.console.log" |
+			sed -E 's/ [0-9]+ rust_doctest_kernel_/ /')
+	kunit_boot "$kdir" "$suite_glob" "$out/$k/kunit" ||
 		not_ok "boot.kunit$sfx" "$(tail -n 5 "$out/$k/kunit.vng.log")"
-	seen=0
-	while read -r verdict name; do
-		seen=$((seen + 1))
-		if [ "$verdict" = ok ]; then ok "kunit.$name$sfx"; else not_ok "kunit.$name$sfx"; fi
-	done < <(tr -d '\r' <"$out/$k/kunit.console.log" | grep -oE '\] (not ok|ok) [0-9]+ rust_[a-z0-9_]+$' |
-		sed -E 's/^\] //; s/^not ok/not_ok/; s/ [0-9]+ / /')
-	if [ "$seen" -eq ${#suites[@]} ]; then
-		ok "kunit.count$sfx" "$seen of ${#suites[@]} suites ran: ${suites[*]}"
-	else
-		not_ok "kunit.count$sfx" "$seen of ${#suites[@]} suites ran (console: $out/$k/kunit.console.log)"
-	fi
+	verdicts kunit "$sfx" ${#suites[@]} "suites (${suites[*]})" "$out/$k/kunit.console.log" < <(
+		tr -d '\r' <"$out/$k/kunit.console.log" | grep -oE '\] (not ok|ok) [0-9]+ rust_[a-z0-9_]+$' |
+			sed -E 's/^\] //; s/ [0-9]+ / /')
 
 	local reports
 	reports=$(cat "$out/$k/doctests.console.log" "$out/$k/kunit.console.log" |
