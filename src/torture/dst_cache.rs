@@ -237,17 +237,15 @@ fn traffic_round(
     tag: u32,
     inside: &mut dyn FnMut(),
 ) {
-    let Some(state) = core.resource::<DstCaches>().filter(|_| core.stats.clean()) else {
+    let state = core.resource::<DstCaches>().filter(|_| core.stats.clean());
+    let Some((state, &dst)) =
+        state.and_then(|s| Some((s, s.traffic_dsts.get(tag as usize % TRAFFIC_DSTS)?)))
+    else {
         inside();
         core.stats.op(context);
         return;
     };
     let dsts = &state.traffic_dsts;
-    let Some(&dst) = dsts.get(tag as usize % TRAFFIC_DSTS) else {
-        inside();
-        core.stats.op(context);
-        return;
-    };
     // SAFETY: A live cache and dst (type invariant); BH is disabled.
     unsafe { sys::bhlock_dst_cache_set(state.traffic, dst, tag) };
     inside();
