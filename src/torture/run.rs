@@ -29,7 +29,7 @@ use crate::services::{
     cpu_hotplug::CpuWatch,
     cpus::online_cpus,
     health::Baseline,
-    kthread::{self, KThread},
+    kthread::{self, KThread, Policy},
     log_writer::LogWriter,
 };
 
@@ -133,11 +133,12 @@ impl Run {
         // SAFETY: `Run` keeps `state` alive until its `_controller` field has stopped the
         // thread.
         let controller = unsafe {
-            KThread::start(
+            KThread::start_with(
                 controller,
                 Arc::as_ptr(&state).cast_mut().cast(),
                 c"bhlock_run",
                 None,
+                Policy::FifoLow,
             )
         };
         let controller = match controller {
@@ -305,7 +306,16 @@ impl RunState {
     }
 }
 
-/// The controller thread of a run: periodic reports, and the end after `duration`.
+/// How often the controller looks at the time. Below the 16 ms from which `fsleep()` uses
+/// the timer wheel: its wake-up is then an hrtimer's, which PREEMPT_RT expires in hard-irq for
+/// a real-time sleeper. The timer wheel's softirq, and a normal task's hrtimer, wait on
+/// PREEMPT_RT_NEEDS_BH_LOCK for the BH sections a run keeps busy: a 2 s run then ended after
+/// up to 6 s on `rt-bhlock`.
+const CONTROLLER_TICK: Delta = Delta::from_millis(10);
+
+/// The controller thread of a run: periodic reports, and the end after `duration`. It runs
+/// as `SCHED_FIFO` (lowest priority), so that the run's own threads cannot delay its end
+/// (see [`CONTROLLER_TICK`]); it sleeps all but a few microseconds of every tick.
 ///
 /// # Safety
 ///
@@ -316,7 +326,7 @@ unsafe extern "C" fn controller(data: *mut c_void) -> c_int {
     let params = state.core.params;
     let mut last_report = 0;
     while !kthread::should_stop() {
-        fsleep(Delta::from_millis(100));
+        fsleep(CONTROLLER_TICK);
         if state.verdict.load(Relaxed) != RUNNING {
             continue;
         }
