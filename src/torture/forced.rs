@@ -45,7 +45,7 @@ use kernel::{
     prelude::*,
     sync::{Arc, CondVar, SpinLock},
     task::Task,
-    time::{delay::fsleep, msecs_to_jiffies, Delta},
+    time::{msecs_to_jiffies, Delta},
 };
 
 use super::{
@@ -290,7 +290,7 @@ unsafe extern "C" fn outer_thread(data: *mut c_void) -> c_int {
     while !kthread::should_stop() && pair.wait_until(|h| h.inner_waiting) && pair.outer_round(round)
     {
         round = round.wrapping_add(1);
-        fsleep(pause);
+        kthread::pause(pause, kthread::should_stop);
     }
     0
 }

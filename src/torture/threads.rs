@@ -7,13 +7,16 @@
 //! holds this CPU's cache and the NAPI poll (in ksoftirqd or a NAPI thread) must wait for it
 //! on the nested-BH lock: the contention `local_lock_nested_bh()` exists for.
 
-use core::ptr;
+use core::{
+    ptr,
+    sync::atomic::{AtomicBool, Ordering::Relaxed},
+};
 use kernel::{
     cpu::CpuId,
     ffi::{c_int, c_void},
     prelude::*,
     sync::Arc,
-    time::{delay::fsleep, Delta},
+    time::Delta,
 };
 
 use super::{core_state::Core, napi::NapiConsumer, ops::Ops};
@@ -25,6 +28,8 @@ struct User {
     napi: Arc<NapiConsumer>,
     cpu: CpuId,
     ops: &'static Ops,
+    /// Set when the threads of this [`CacheUsers`] are about to be stopped.
+    stopping: Arc<AtomicBool>,
 }
 
 /// The running threads; dropping this stops them.
@@ -32,6 +37,15 @@ pub(crate) struct CacheUsers {
     // Declared first: the threads stop before the data they borrow goes.
     threads: KVec<KThread>,
     _users: KVec<KBox<User>>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Drop for CacheUsers {
+    fn drop(&mut self) {
+        // Every thread leaves its loop at once, so that the stops that follow, one thread at
+        // a time, do not each wait out a pause: 256 threads pausing 1 s took 17 s to stop.
+        self.stopping.store(true, Relaxed);
+    }
 }
 
 impl CacheUsers {
@@ -46,6 +60,7 @@ impl CacheUsers {
         let mut this = Self {
             threads: KVec::with_capacity(n as usize, GFP_KERNEL)?,
             _users: KVec::with_capacity(n as usize, GFP_KERNEL)?,
+            stopping: Arc::new(AtomicBool::new(false), GFP_KERNEL)?,
         };
         for _ in 0..n {
             let user = KBox::new(
@@ -54,6 +69,7 @@ impl CacheUsers {
                     napi: napi.clone(),
                     cpu,
                     ops,
+                    stopping: this.stopping.clone(),
                 },
                 GFP_KERNEL,
             )?;
@@ -69,8 +85,16 @@ impl CacheUsers {
     }
 }
 
+impl User {
+    /// Whether the thread is to leave its loop.
+    fn stopping(&self) -> bool {
+        self.stopping.load(Relaxed) || kthread::should_stop()
+    }
+}
+
 /// The loop of one thread: a BH section of cache work, then a pause of `interval_us` (only
-/// the pause for the negative control `starve_threads`).
+/// the pause for the negative control `starve_threads`). The thread may return before it is
+/// stopped (`KThread` stops a thread that has returned).
 ///
 /// # Safety
 ///
@@ -81,15 +105,13 @@ unsafe extern "C" fn user_thread(data: *mut c_void) -> c_int {
     let pause = Delta::from_micros(i64::from(user.core.params.interval_us));
     let mut sections = 0u32;
     let starve = user.core.params.starve_threads;
-    while !kthread::should_stop() {
-        if starve {
-            fsleep(pause);
-            continue;
+    while !user.stopping() {
+        if !starve {
+            user.ops
+                .thread_section(&user.core, &*user.napi, user.cpu, sections);
+            sections = sections.wrapping_add(1);
         }
-        user.ops
-            .thread_section(&user.core, &*user.napi, user.cpu, sections);
-        sections = sections.wrapping_add(1);
-        fsleep(pause);
+        kthread::pause(pause, || user.stopping());
     }
     0
 }
