@@ -30,17 +30,27 @@ ko=${BHLOCK_KO:-$selftest_dir/bhlock.ko}
 args=${BHLOCK_ARGS:-}
 debugfs=/sys/kernel/debug/$mod
 scale=${BHLOCK_SCALE:-gate}
+# The report banners (the file report-banners without its comments), read once.
+banners=$(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners")
 
 # read_this_kernel: sets this_kernel to the module's description of this kernel,
 # "preempt_rt=1 bh_serialised=0 ...", the first line of its scenario table (loading the
-# module for it if it is not loaded); read once per script.
+# module for it if it is not loaded). Kept for the boot in /run (a tmpfs of its own), beside
+# the module's path, for the next script of the same module; a module file newer than that
+# is asked again. A load and an unload cost about a second on the RT kernels under TCG.
 this_kernel=
 read_this_kernel() {
-	local line loaded=0
+	local line loaded=0 cache=/run/bhlock-this-kernel cached_ko=
 	[ -z "$this_kernel" ] || return 0
-	[ -e "$debugfs/scenarios" ] || { load && loaded=1; } || return 1
-	read -r line <"$debugfs/scenarios"
-	[ "$loaded" -eq 0 ] || unload
+	if [ -f "$cache" ] && [ ! "$ko" -nt "$cache" ]; then
+		{ read -r cached_ko && read -r line; } <"$cache"
+	fi
+	if [ -z "$ko" ] || [ "$cached_ko" != "$ko" ]; then
+		[ -e "$debugfs/scenarios" ] || { load && loaded=1; } || return 1
+		read -r line <"$debugfs/scenarios"
+		[ "$loaded" -eq 0 ] || unload
+		[ -z "$ko" ] || printf '%s\n%s\n' "$ko" "$line" 2>/dev/null >"$cache"
+	fi
 	[[ $line == "# kernel: "* ]] || return 1
 	this_kernel=${line#\# kernel: }
 }
@@ -144,9 +154,10 @@ load() {
 	fi
 }
 
-# unload: removes bhlock if it is loaded.
+# unload: removes bhlock if it is loaded (its /sys/module directory lives from the load to
+# the unload; a test, not a grep of /proc/modules: under TCG every program started costs).
 unload() {
-	! grep -q "^$mod " /proc/modules || rmmod "$mod"
+	[ ! -e "/sys/module/$mod" ] || rmmod "$mod"
 }
 
 # --- The kernel's health ---------------------------------------------------------------
@@ -225,10 +236,10 @@ report_banners() {
 	log_since_marker | banners_of
 }
 
-# banners_of: the report banners of the log on stdin (see report_banners).
+# banners_of: the report banners of the log on stdin (see report_banners). The banners, one
+# per line, are one argument: grep -F takes each line of it as a pattern.
 banners_of() {
-	grep -F -f <(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners") |
-		grep -v 'INFO: lockdep is turned off\.' || true
+	grep -F -- "$banners" | grep -v 'INFO: lockdep is turned off\.' || true
 }
 
 # --- Results ----------------------------------------------------------------------------
