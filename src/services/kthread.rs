@@ -135,8 +135,10 @@ pub(crate) fn should_stop() -> bool {
     flags & bindings::PF_KTHREAD != 0 && unsafe { bindings::kthread_should_stop() }
 }
 
-/// The longest [`pause`] sleeps before it asks whether to stop.
-const STOP_CHECK: Delta = Delta::from_millis(100);
+/// The longest a thread's sleep lasts before it asks whether it is told to stop ([`pause`],
+/// and the waits of a forced pair): a stop's wake-up can fall between that question and the
+/// sleep.
+pub(crate) const STOP_CHECK_MS: u32 = 100;
 
 /// Sleeps for `d`, in steps of at most 100 ms, and returns early once `stop()` holds.
 ///
@@ -146,7 +148,7 @@ const STOP_CHECK: Delta = Delta::from_millis(100);
 pub(crate) fn pause(d: Delta, stop: impl Fn() -> bool) {
     let mut left = d.as_micros_ceil();
     while left > 0 && !stop() {
-        let step = left.min(STOP_CHECK.as_micros_ceil());
+        let step = left.min(i64::from(STOP_CHECK_MS) * 1000);
         fsleep(Delta::from_micros(step));
         left -= step;
     }

@@ -64,10 +64,6 @@ use crate::{
     sync::bh::local_bh_disable,
 };
 
-/// How long a wait sleeps before it looks at `kthread_should_stop()` again: the stop's wake-up
-/// can fall between that check and the sleep.
-const STOP_CHECK_MS: u32 = 100;
-
 /// The handshake of a pair, under its lock.
 #[derive(Default)]
 struct Handshake {
@@ -111,9 +107,10 @@ impl Pair {
             if kthread::should_stop() {
                 return false;
             }
-            let _ = self
-                .wake
-                .wait_interruptible_timeout(&mut handshake, msecs_to_jiffies(STOP_CHECK_MS));
+            let _ = self.wake.wait_interruptible_timeout(
+                &mut handshake,
+                msecs_to_jiffies(kthread::STOP_CHECK_MS),
+            );
         }
     }
 
