@@ -32,6 +32,23 @@ debugfs=/sys/kernel/debug/$mod
 scale=${BHLOCK_SCALE:-gate}
 # The report banners (the file report-banners without its comments), read once.
 banners=$(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners")
+# The same as one ERE: each banner literally (every character but letters, digits and spaces in
+# a bracket of its own), the banners as alternatives.
+banners_re=
+while IFS= read -r banner; do
+	banner_re=
+	for ((i = 0; i < ${#banner}; i++)); do
+		c=${banner:i:1}
+		case $c in
+		[[:alnum:]\ ]) banner_re+=$c;;
+		\]) banner_re+='[]]';;
+		^) banner_re+='\^';;
+		*) banner_re+="[$c]";;
+		esac
+	done
+	banners_re+=${banners_re:+|}$banner_re
+done <<<"$banners"
+unset banner banner_re c i
 
 # read_this_kernel: sets this_kernel to the module's description of this kernel,
 # "preempt_rt=1 bh_serialised=0 ...", the first line of its scenario table (loading the
@@ -198,31 +215,155 @@ bhlock_kthreads() {
 }
 
 # --- The kernel log ----------------------------------------------------------------------
+# One reader per script: `cat /dev/kmsg` copies each record to a file as the kernel logs it,
+# and the script reads that file with builtins, through a descriptor that only moves forward.
+# The checks ask the log about 300 times a boot; `dmesg | sed | grep` started three programs
+# and formatted the whole ring buffer each time (under TCG about a tenth of a second a
+# program). Records are kept as dmesg prints them, "[  SECONDS] TEXT", from the marker on.
+
+klog_file='' klog_fd='' klog_fd_pid='' klog_pid='' klog_wait_fd='' klog_partial=''
+klog_skip_to='' klog_bytes=0 klog_seq=-1 klog_syncs=0 klog_lines=()
+klog_sync_prefix="$mod-selftest-sync "
+
+# klog_open: starts the reader once per script (it is stopped at exit).
+klog_open() {
+	[ -z "$klog_pid" ] || return 0
+	klog_file=/run/$mod-klog.$$
+	: >"$klog_file" || return 1
+	klog_start_reader
+	# A pipe that nobody writes: `read -t` on it is a sleep without a program.
+	exec {klog_wait_fd}<> <(:)
+	trap klog_close EXIT
+}
+
+# klog_start_reader: (re)starts the copy. It begins at the ring buffer's oldest record; a
+# restarted one copies records again, which klog_read drops by their sequence numbers. cat
+# exits (EPIPE) if the kernel overwrote records it had not read yet. It is started from a
+# subshell, so that it is not a child of the script: a test's bare `wait` does not wait for it.
+klog_start_reader() {
+	(cat /dev/kmsg >>"$klog_file" 2>/dev/null & echo $! >"$klog_file.pid")
+	read -r klog_pid <"$klog_file.pid"
+}
+
+klog_close() {
+	[ -z "$klog_pid" ] || kill "$klog_pid" 2>/dev/null
+	[ -z "$klog_file" ] || rm -f "$klog_file" "$klog_file.pid"
+}
+
+# klog_wait SECONDS: a sleep with builtins.
+klog_wait() {
+	read -r -t "$1" -u "$klog_wait_fd" _ || true
+}
+
+# klog_read [TOKEN]: appends the records copied since the last call to klog_lines (from the
+# marker on, see set_marker); true when it read the sync record TOKEN. In a subshell (a
+# command substitution) it reads through a descriptor of its own, from where its parent had
+# read to, so that the parent's descriptor stays where the parent left it.
+klog_read() {
+	local LC_ALL=C token=${1:-} line pre seq ts text found=1
+	if [ "$klog_fd_pid" != "$BASHPID" ]; then
+		exec {klog_fd}<"$klog_file" || return 1
+		klog_fd_pid=$BASHPID
+		klog_partial=
+		[ "$klog_bytes" -eq 0 ] || read -r -N "$klog_bytes" -u "$klog_fd" _
+	fi
+	while IFS= read -r -u "$klog_fd" line; do
+		line=$klog_partial$line
+		klog_partial=
+		klog_bytes=$((klog_bytes + ${#line} + 1))
+		# "LEVEL,SEQ,MICROSECONDS,FLAGS;TEXT"; continuation lines (a record's dictionary)
+		# start with a space.
+		[[ $line == [0-9]*\;* ]] || continue
+		pre=${line%%;*}
+		text=${line#*;}
+		seq=${pre#*,}
+		seq=${seq%%,*}
+		[ "$seq" -gt "$klog_seq" ] || continue
+		klog_seq=$seq
+		if [ -n "$klog_skip_to" ]; then
+			[ "$text" = "$klog_skip_to" ] || continue
+			klog_skip_to=
+		fi
+		if [[ $text == "$klog_sync_prefix"* ]]; then
+			[ "$text" != "$token" ] || found=0
+			continue
+		fi
+		ts=${pre#*,*,}
+		ts=${ts%%,*}
+		# /dev/kmsg writes every byte outside printable ASCII, and the backslash, as \xHH:
+		# every backslash starts such an escape, which %b turns back into its byte.
+		[[ $text != *\\* ]] || printf -v text '%b' "$text"
+		printf -v line '[%5d.%06d] %s' $((ts / 1000000)) $((ts % 1000000)) "$text"
+		klog_lines+=("$line")
+	done
+	klog_partial+=$line
+	return $found
+}
+
+# klog_sync: reads until everything logged before the call has been read. It logs a record
+# of its own (at debug level, kept off the console) and waits for the reader to copy it.
+klog_sync() {
+	local token i
+	klog_open || return 1
+	klog_syncs=$((klog_syncs + 1))
+	token="$klog_sync_prefix$BASHPID.$klog_syncs"
+	echo "<7>$token" >/dev/kmsg
+	for ((i = 0; i < 1000; i++)); do
+		klog_read "$token" && return 0
+		if ! kill -0 "$klog_pid" 2>/dev/null && [ "$BASHPID" = $$ ]; then
+			echo "$mod: the kernel log's reader exited; records may be lost" >&2
+			klog_start_reader
+		fi
+		klog_wait 0.01
+	done
+	echo "$mod: the kernel log's reader did not copy $token in 10 s" >&2
+	return 1
+}
 
 # set_marker / log_since_marker: the kernel log from the marker on, so that each check reads
 # only what its own part printed.
 set_marker() {
 	marker="$mod-selftest-$$-${EPOCHREALTIME/./}"
+	klog_open
 	echo "$marker" >/dev/kmsg
+	klog_skip_to=$marker
+	klog_lines=()
+	klog_sync
+	[ -z "$klog_skip_to" ] || echo "$mod: the marker $marker is not in the kernel log" >&2
 }
 
 log_since_marker() {
-	dmesg | sed -n "/$marker/,\$p"
+	klog_sync
+	[ ${#klog_lines[@]} -eq 0 ] || printf '%s\n' "${klog_lines[@]}"
 }
 
 # logged REGEX: the log since the marker has a line matching REGEX (an ERE).
 logged() {
-	log_since_marker | grep -Eq "$1"
+	klog_sync
+	klog_match "$1" 0
 }
 
-# wait_for_log REGEX SECONDS: polls the log since the marker.
+# klog_match REGEX FIRST: a line of klog_lines from index FIRST on matches REGEX; sets
+# klog_next to the index after the last line looked at.
+klog_match() {
+	local i
+	for ((i = $2; i < ${#klog_lines[@]}; i++)); do
+		[[ ${klog_lines[i]} =~ $1 ]] && klog_next=$((i + 1)) && return 0
+	done
+	klog_next=$i
+	return 1
+}
+
+# wait_for_log REGEX SECONDS: polls the log since the marker, each line once.
 wait_for_log() {
 	local i
-	for ((i = 0; i < $2 * 5; i++)); do
-		logged "$1" && return 0
-		sleep 0.2
+	klog_next=0
+	for ((i = 0; i < $2 * 20; i++)); do
+		klog_read
+		klog_match "$1" "$klog_next" && return 0
+		klog_wait 0.05
 	done
-	return 1
+	logged "$1"
 }
 
 # wait_for_run_end N SECONDS: waits for run N's verdict line.
@@ -236,10 +377,14 @@ report_banners() {
 	log_since_marker | banners_of
 }
 
-# banners_of: the report banners of the log on stdin (see report_banners). The banners, one
-# per line, are one argument: grep -F takes each line of it as a pattern.
+# banners_of: the report banners of the log on stdin (see report_banners), with builtins.
 banners_of() {
-	grep -F -- "$banners" | grep -v 'INFO: lockdep is turned off\.' || true
+	local line
+	while IFS= read -r line; do
+		[[ $line =~ $banners_re ]] && [[ $line != *"INFO: lockdep is turned off."* ]] &&
+			printf '%s\n' "$line"
+	done
+	return 0
 }
 
 # --- Results ----------------------------------------------------------------------------

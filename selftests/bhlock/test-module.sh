@@ -7,6 +7,18 @@
 setup_test
 # Loading and unloading: their threads and locks differ with PREEMPT_RT, not with the BH lock.
 gate_skip_file preempt_rt
+
+# The selftests' reader of the kernel log (functions.sh), which every check below relies on:
+# a record logged after the marker is found, by logged and by report_banners, and one logged
+# before it is not. Both at debug level, off the console, whose report banners the host counts.
+echo "<7>$mod: log reader: WARNING: logged before the marker" >/dev/kmsg
+set_marker
+echo "<7>$mod: log reader: WARNING: logged after the marker" >/dev/kmsg
+log_banners=$(report_banners)
+[[ $log_banners == *"logged after the marker"* ]] && [[ $log_banners != *"before the marker"* ]] &&
+	logged "$mod: log reader: WARNING: logged after" && ! logged "logged before the marker"
+check module.log_reader $? "the report banners since the marker: ${log_banners:-none}"
+
 set_marker
 save_health
 ktap_diag "kernel: $kernel ($(uname -v))" "module: ${ko:-$mod}" "args: ${args:-none}"
