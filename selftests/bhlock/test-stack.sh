@@ -23,9 +23,10 @@ task_stack=16384
 tracing=/sys/kernel/tracing
 
 setup_test
-# The deepest chains run through PREEMPT_RT's sleeping locks or not; the BH lock adds no
-# frame of bhlock's.
-gate_skip_file preempt_rt
+# The deepest chains run through PREEMPT_RT's sleeping locks or not, and with the BH lock
+# every BH section of them through the softirq's own lock too: each kind of kernel is
+# measured.
+gate_skip_file "preempt_rt bh_serialised"
 mountpoint -q "$tracing" || mount -t tracefs none "$tracing" 2>/dev/null ||
 	ktap_skip_all "cannot mount tracefs"
 if [ ! -w /proc/sys/kernel/stack_tracer_enabled ] || [ ! -w "$tracing/stack_max_size" ]; then
