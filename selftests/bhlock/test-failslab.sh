@@ -56,12 +56,14 @@ only() {
 }
 
 # failing_load N: a load whose Nth counted allocation fails (fail-nth is per task, so it is
-# set by the shell that then becomes insmod).
+# set by the shell that then becomes insmod). Without the module's KUnit suites, as every
+# load but test-module.sh's: the walk is over the load's own allocations.
 failing_load() {
 	local cmd=(insmod "$ko")
 	[ -n "$ko" ] || cmd=(modprobe "$mod")
 	# shellcheck disable=SC2086 # BHLOCK_ARGS is a list of parameters.
-	bash -c 'echo "$0" >/proc/self/fail-nth && exec "$@"' "$1" "${cmd[@]}" $args 2>/dev/null
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	without_kunit bash -c 'echo "$0" >/proc/self/fail-nth && exec "$@"' "$1" "${cmd[@]}" $args 2>/dev/null
 }
 
 # arm ATTR / fired ATTR: fault attribute ATTR counts its injections down from `times`.

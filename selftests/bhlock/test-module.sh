@@ -26,7 +26,7 @@ ktap_diag "kernel: $kernel ($(uname -v))" "module: ${ko:-$mod}" "args: ${args:-n
 param_names | grep -qx lock_with_bh_enabled
 check module.params $? "modinfo -p does not list lock_with_bh_enabled"
 
-load && logged "$mod: Start of test: "
+kunit_at_load=1 load && logged "$mod: Start of test: "
 check module.load $?
 
 # The module's KUnit suites ran at load: bhlock's own (its cases are kunit.CASE) and the
