@@ -185,13 +185,15 @@ without_kunit() {
 	local saved='' status
 	if [ "$kunit_at_load" != 1 ] && [ -w "$kunit_glob" ]; then
 		read -r saved <"$kunit_glob"
-		echo "$mod-no-suite" >"$kunit_glob"
+		printf '%s' "$mod-no-suite" >"$kunit_glob"
 	fi
 	"$@"
 	status=$?
 	# A filter never set reads "(null)", which cannot be written back; KUnit then uses "*.*".
+	# Written without a newline: a charp parameter keeps what it is given, newline included,
+	# and "bhlock*<newline>" matches no suite.
 	[ "$saved" != "(null)" ] || saved='*.*'
-	[ -z "$saved" ] || echo "$saved" >"$kunit_glob"
+	[ -z "$saved" ] || printf '%s' "$saved" >"$kunit_glob"
 	return $status
 }
 
