@@ -342,8 +342,9 @@ klog_sync() {
 		fi
 		klog_wait 0.01
 	done
-	echo "$mod: the kernel log's reader did not copy $token in 10 s" >&2
-	return 1
+	# A check that then read the log would see nothing: an absence would pass by accident.
+	echo "$mod: the kernel log's reader did not copy $token in 10 s: giving up" >&2
+	exit 1
 }
 
 # set_marker / log_since_marker: the kernel log from the marker on, so that each check reads
@@ -355,7 +356,7 @@ set_marker() {
 	klog_skip_to=$marker
 	klog_lines=()
 	klog_sync
-	[ -z "$klog_skip_to" ] || echo "$mod: the marker $marker is not in the kernel log" >&2
+	[ -z "$klog_skip_to" ] || { echo "$mod: the marker $marker is not in the kernel log" >&2; exit 1; }
 }
 
 log_since_marker() {
