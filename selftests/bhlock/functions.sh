@@ -30,25 +30,11 @@ ko=${BHLOCK_KO:-$selftest_dir/bhlock.ko}
 args=${BHLOCK_ARGS:-}
 debugfs=/sys/kernel/debug/$mod
 scale=${BHLOCK_SCALE:-gate}
-# The report banners (the file report-banners without its comments), read once.
-banners=$(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners")
-# The same as one ERE: each banner literally (every character but letters, digits and spaces in
-# a bracket of its own), the banners as alternatives.
-banners_re=
-while IFS= read -r banner; do
-	banner_re=
-	for ((i = 0; i < ${#banner}; i++)); do
-		c=${banner:i:1}
-		case $c in
-		[[:alnum:]\ ]) banner_re+=$c;;
-		\]) banner_re+='[]]';;
-		^) banner_re+='\^';;
-		*) banner_re+="[$c]";;
-		esac
-	done
-	banners_re+=${banners_re:+|}$banner_re
-done <<<"$banners"
-unset banner banner_re c i
+# The report banners (the file report-banners without its comments), read once, as one ERE:
+# each banner quoted as scripts/vng-run.sh's ere_quote does for the console, the banners as
+# alternatives.
+banners_re=$(grep -v -e '^#' -e '^$' "$selftest_dir/report-banners" |
+	sed 's/[][\\.*^$+?(){}|]/\\&/g' | paste -sd'|')
 
 # read_this_kernel: sets this_kernel to the module's description of this kernel,
 # "preempt_rt=1 bh_serialised=0 ...", the first line of its scenario table (loading the
