@@ -167,10 +167,11 @@ mod kunit {
 
     #[test]
     fn item_cache_round_keeps_invariants() -> Result {
-        let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
+        let mut cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
         assert_eq!(cache.check(), Ok(()));
         assert_eq!(cache.round(MAX_ROUND + 5, 7), Ok(MAX_ROUND));
         assert_eq!(cache.check(), Ok(()));
+        assert_eq!(cache.check_exclusive(), Ok(()));
         Ok(())
     }
 
@@ -183,9 +184,11 @@ mod kunit {
             CacheFault::StackCorrupt,
             CacheFault::OwnedTwice,
         ] {
-            let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
+            let mut cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
             cache.inject(fault);
             assert_eq!(cache.check(), Err(fault));
+            // The same check with plain loads, as the locked rounds make it.
+            assert_eq!(cache.check_exclusive(), Err(fault));
         }
         let cache = KBox::init(ItemCache::new(), GFP_KERNEL)?;
         cache.inject(CacheFault::CountMismatch);

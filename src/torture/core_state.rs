@@ -113,7 +113,7 @@ impl Core {
             .copied()
     }
 
-    /// One acquisition's work on `cache`, which the caller holds however its ops entry says:
+    /// One acquisition's work on `cache`, which the caller holds through its nested-BH guard:
     /// check every invariant, send `n` buffers round with `tag`, count the operation and any
     /// fault. `inside` runs in the middle of the round, with buffers out: exactly once, even
     /// when the check before the round finds the cache corrupt (the forced interleaving waits
@@ -121,7 +121,22 @@ impl Core {
     ///
     /// A corrupt cache is rebuilt after it is counted, so one fault is not counted again by
     /// every later acquisition.
+    #[inline]
     pub(crate) fn work_on(
+        &self,
+        cache: &mut ItemCache,
+        context: Context,
+        n: usize,
+        tag: u32,
+        inside: &mut dyn FnMut(),
+    ) {
+        let checked = cache.check_exclusive();
+        self.work_on_checked(checked, cache, context, n, tag, inside);
+    }
+
+    /// [`Core::work_on`] for a cache without a lock, which other contexts race for: the
+    /// `busted` control's.
+    pub(crate) fn work_on_unlocked(
         &self,
         cache: &ItemCache,
         context: Context,
@@ -129,7 +144,21 @@ impl Core {
         tag: u32,
         inside: &mut dyn FnMut(),
     ) {
-        let result = match cache.check() {
+        self.work_on_checked(cache.check(), cache, context, n, tag, inside);
+    }
+
+    /// The rest of [`Core::work_on`] once `checked` says what the check found.
+    #[inline(always)]
+    fn work_on_checked(
+        &self,
+        checked: Result<(), CacheFault>,
+        cache: &ItemCache,
+        context: Context,
+        n: usize,
+        tag: u32,
+        inside: &mut dyn FnMut(),
+    ) {
+        let result = match checked {
             Ok(()) => cache.round_with(n, tag, inside),
             Err(fault) => {
                 inside();

@@ -10,17 +10,21 @@
 //! [`ItemCache::check`] looks for all of them; [`ItemCache::round`] also catches a buffer taken
 //! from under its owner, and a round that another round entered while it was inside.
 //!
-//! Every word is a relaxed atomic. Under the nested-BH lock that costs nothing (on x86-64 a
-//! relaxed load or store is the plain `mov` C's accesses compile to) and changes nothing; it
-//! is for the `busted` negative control, which works on a cache without the lock: its racing
-//! accesses are then defined behaviour, a lost update and no more, and the compiler cannot
-//! keep a value in a register across the preemption point and so hide the very race the
-//! control must show.
+//! Every word is a relaxed atomic, for the `busted` negative control, which works on a cache
+//! without the lock: its racing accesses are then defined behaviour, a lost update and no
+//! more, and the compiler cannot keep a value in a register across the preemption point and
+//! so hide the very race the control must show. On x86-64 a relaxed load or store is the
+//! `mov` a plain access compiles to, but the compiler does not fold an atomic load into the
+//! instruction that uses it: under the lock, where the cache is the guard's alone,
+//! [`ItemCache::check_exclusive`] reads it plainly.
 
 /// Buffers per CPU: half of what `napi_alloc_cache` holds in 7.3 (`NAPI_SKB_CACHE_SIZE`, 128).
 pub(crate) const CACHE_SIZE: usize = 64;
 
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed},
+};
 use kernel::prelude::*;
 
 /// Buffers one [`ItemCache::round`] holds at once at most: half the kernel's bulk refill and
@@ -93,6 +97,72 @@ fn payload(tag: u32, index: u8) -> u64 {
     u64::from(tag) << 32 | u64::from(index)
 }
 
+/// How a check reads the words of a cache.
+trait Reader: Copy {
+    /// The value of `word` now.
+    fn read<W: Word>(self, word: &W) -> W::Value;
+}
+
+/// Relaxed atomic loads: for a cache other contexts may be writing meanwhile.
+#[derive(Clone, Copy)]
+struct Shared;
+
+impl Reader for Shared {
+    #[inline(always)]
+    fn read<W: Word>(self, word: &W) -> W::Value {
+        word.relaxed()
+    }
+}
+
+/// Plain loads, for a cache held by `&mut`.
+///
+/// # Invariants
+///
+/// Made only by [`ItemCache::check_exclusive`] for the cache it holds by `&mut`, and reads
+/// only that cache's words while the borrow lasts: nothing else accesses them meanwhile.
+#[derive(Clone, Copy)]
+struct Exclusive<'a>(PhantomData<&'a ItemCache>);
+
+impl Reader for Exclusive<'_> {
+    #[inline(always)]
+    fn read<W: Word>(self, word: &W) -> W::Value {
+        // SAFETY: By the type invariant, nothing else accesses `word` while this reads.
+        unsafe { word.plain() }
+    }
+}
+
+/// An atomic word of a cache.
+trait Word {
+    type Value: Copy;
+    /// A relaxed load.
+    fn relaxed(&self) -> Self::Value;
+    /// A plain load, which the compiler may fold into the instruction that uses the value.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else may access the word while this reads.
+    unsafe fn plain(&self) -> Self::Value;
+}
+
+macro_rules! words {
+    ($($atomic:ty => $value:ty),*) => {$(
+        impl Word for $atomic {
+            type Value = $value;
+            #[inline(always)]
+            fn relaxed(&self) -> $value {
+                self.load(Relaxed)
+            }
+            #[inline(always)]
+            unsafe fn plain(&self) -> $value {
+                // SAFETY: The pointer is to this live atomic, and the caller guarantees that
+                // nothing else accesses it meanwhile.
+                unsafe { self.as_ptr().read() }
+            }
+        }
+    )*};
+}
+words!(AtomicU8 => u8, AtomicU32 => u32, AtomicU64 => u64, AtomicUsize => usize);
+
 impl ItemCache {
     /// A full cache, every buffer free and on the stack, built where it will live: at about
     /// 1.7 KiB it is more than a kernel stack frame should hold.
@@ -127,41 +197,73 @@ impl ItemCache {
 
     /// Checks every invariant: count in range, canaries intact, the stack naming distinct, free
     /// buffers, and exactly `count` buffers free.
+    ///
+    /// For a cache that other contexts may be writing meanwhile: the `busted` control's, which
+    /// they race for without the lock. Under the lock, [`ItemCache::check_exclusive`].
+    #[inline]
     pub(crate) fn check(&self) -> Result<(), CacheFault> {
-        if self.head_canary.load(Relaxed) != HEAD_CANARY
-            || self.tail_canary.load(Relaxed) != TAIL_CANARY
-        {
+        self.check_with(Shared)
+    }
+
+    /// [`ItemCache::check`] for a cache this context holds alone (through the nested-BH guard),
+    /// finding the same faults: with plain loads, which the compiler folds into the
+    /// comparisons as it does C's. A relaxed atomic load stays an instruction of its own, and a
+    /// check makes some 260 of them.
+    #[inline]
+    pub(crate) fn check_exclusive(&mut self) -> Result<(), CacheFault> {
+        // INVARIANT: For this cache, held by `&mut` for as long as the check reads it.
+        self.check_with(Exclusive(PhantomData))
+    }
+
+    /// The checks of [`ItemCache::check`], each word read by `r`.
+    #[inline(always)]
+    fn check_with(&self, r: impl Reader) -> Result<(), CacheFault> {
+        if r.read(&self.head_canary) != HEAD_CANARY || r.read(&self.tail_canary) != TAIL_CANARY {
             return Err(CacheFault::CanaryBroken);
         }
-        let count = self.count.load(Relaxed);
+        let count = r.read(&self.count);
         if count > CACHE_SIZE {
             return Err(CacheFault::CountOutOfRange);
         }
-        let mut seen = 0u64;
-        // Indexed rather than `&self.stack[..count]`: the slice iterator's `into_iter()` is
-        // not inlined across crates and cost a call on every poll (`make bench`).
-        for i in 0..count {
-            let index = usize::from(self.stack[i].load(Relaxed));
-            if index >= CACHE_SIZE || seen & (1 << index) != 0 {
-                return Err(CacheFault::StackCorrupt);
-            }
-            seen |= 1 << index;
-            if self.buffers[index].owner.load(Relaxed) != FREE {
-                return Err(CacheFault::StackCorrupt);
-            }
+        if !self.stack_names_distinct_free_buffers(r, count) {
+            return Err(CacheFault::StackCorrupt);
         }
         let mut free = 0;
         for buffer in &self.buffers {
-            if buffer.canary.load(Relaxed) != BUFFER_CANARY {
+            if r.read(&buffer.canary) != BUFFER_CANARY {
                 return Err(CacheFault::CanaryBroken);
             }
             // Branch-free: at most CACHE_SIZE, so the sum cannot wrap.
-            free = usize::wrapping_add(free, usize::from(buffer.owner.load(Relaxed) == FREE));
+            free = usize::wrapping_add(free, usize::from(r.read(&buffer.owner) == FREE));
         }
         if free != count {
             return Err(CacheFault::OwnedTwice);
         }
         Ok(())
+    }
+
+    /// Whether `stack[..count]` names distinct buffers, each of them free, each word read by
+    /// `r`.
+    ///
+    /// A `bool` rather than the fault itself: the loop then only breaks out, and the compiler
+    /// does not set up the error value again in every iteration (`make bench` counts the
+    /// instructions of every poll).
+    #[inline(always)]
+    fn stack_names_distinct_free_buffers(&self, r: impl Reader, count: usize) -> bool {
+        let mut seen = 0u64;
+        // Indexed rather than `&self.stack[..count]`: the slice iterator's `into_iter()` is
+        // not inlined across crates and cost a call on every poll (`make bench`).
+        for i in 0..count.min(CACHE_SIZE) {
+            let index = usize::from(r.read(&self.stack[i]));
+            if index >= CACHE_SIZE
+                || seen & (1 << index) != 0
+                || r.read(&self.buffers[index].owner) != FREE
+            {
+                return false;
+            }
+            seen |= 1 << index;
+        }
+        true
     }
 
     /// Pops up to `n` buffers (at most [`MAX_ROUND`]), tags them with `tag` (not zero), writes

@@ -206,7 +206,7 @@ fn locked_round(
     inside: &mut dyn FnMut(),
 ) {
     let contended = core.cache.held_by_other_task(bh);
-    let Some(cache) = core.cache.lock(bh) else {
+    let Some(mut cache) = core.cache.lock(bh) else {
         core.stats.violation(context, Violation::LockRefused);
         return;
     };
@@ -217,7 +217,7 @@ fn locked_round(
                 .violation(context, Violation::ContendedUnderBhLock);
         }
     }
-    core.work_on(&cache, context, n, tag, inside);
+    core.work_on(&mut cache, context, n, tag, inside);
 }
 
 /// This CPU's unlocked cache: what the nested-BH lock prevents.
@@ -230,7 +230,7 @@ fn busted_round(
     inside: &mut dyn FnMut(),
 ) {
     match &core.unlocked {
-        Some(unlocked) => core.work_on(unlocked.this_cpu(), context, n, tag, inside),
+        Some(unlocked) => core.work_on_unlocked(unlocked.this_cpu(), context, n, tag, inside),
         // `Ops::unlocked` makes the run allocate them; without them, say so.
         None => core.stats.violation(context, Violation::LockRefused),
     }
@@ -247,12 +247,12 @@ fn lifo_pair(
     let Ok(inner) = local_bh_disable() else {
         return core.stats.violation(context, Violation::BhDisableRefused);
     };
-    let (Some(cache), Some(mut second)) = (core.cache.lock(bh), core.locks.second.lock(&inner))
+    let (Some(mut cache), Some(mut second)) = (core.cache.lock(bh), core.locks.second.lock(&inner))
     else {
         return core.stats.violation(context, Violation::LockRefused);
     };
     *second += 1;
-    core.work_on(&cache, context, n, tag, inside);
+    core.work_on(&mut cache, context, n, tag, inside);
     // LIFO: the inner lock first, then the outer, then the inner BH section.
     drop(second);
     drop(cache);
@@ -268,7 +268,7 @@ fn non_lifo(
     tag: u32,
     inside: &mut dyn FnMut(),
 ) {
-    let Some(cache) = core.cache.lock(bh) else {
+    let Some(mut cache) = core.cache.lock(bh) else {
         return core.stats.violation(context, Violation::LockRefused);
     };
     let mut spin = core.locks.spin.lock();
@@ -277,7 +277,7 @@ fn non_lifo(
     // released below in this context.
     unsafe { shim::bhlock_raw_spin_lock(raw) };
     *spin += 1;
-    core.work_on(&cache, context, n, tag, inside);
+    core.work_on(&mut cache, context, n, tag, inside);
     // First in, first out: the nested-BH lock while two locks sit above it, then the
     // spinlock_t under the raw spinlock, then the raw spinlock.
     drop(cache);
@@ -322,10 +322,10 @@ fn early_return(
     tag: u32,
     inside: &mut dyn FnMut(),
 ) -> Result<(), EarlyOut> {
-    let cache = core.cache.lock(outer).ok_or(EarlyOut)?;
+    let mut cache = core.cache.lock(outer).ok_or(EarlyOut)?;
     let mut second = core.locks.second.lock(inner).ok_or(EarlyOut)?;
     *second += 1;
-    core.work_on(&cache, context, n, tag, inside);
+    core.work_on(&mut cache, context, n, tag, inside);
     if tag % 4 != 3 {
         Err(EarlyOut)?;
     }
@@ -405,13 +405,13 @@ fn hold_for_waiter(_ops: &Ops, core: &Core, napi: &dyn PollKick, cpu: CpuId, sec
             .stats
             .violation(Context::Threads, Violation::BhDisableRefused);
     };
-    let Some(cache) = core.cache.lock(&bh) else {
+    let Some(mut cache) = core.cache.lock(&bh) else {
         return core
             .stats
             .violation(Context::Threads, Violation::LockRefused);
     };
     core.work_on(
-        &cache,
+        &mut cache,
         Context::Threads,
         THREAD_ITEMS,
         thread_tag(section),
