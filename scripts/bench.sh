@@ -4,7 +4,8 @@
 # no lockdep and is built only here; BHLOCK_KERNELS_ONLY picks a subset), it builds the kernel
 # (or finds it cached) and the module, counts the instructions of the Rust guard's fast path
 # and of the C reference in the built .ko, boots the kernel once with `bhlock bench=1`, and
-# collects the module's `bench:` lines. Then it prints one table, also written to
+# collects the module's `bench:` lines; then it boots it again under QEMU's `-icount shift=0`,
+# where the same figures are instruction counts. Then it prints the tables, also written to
 # $BHLOCK_RESULTS/bench/table.md, and draws the ratios' spread and the hard-irq timer's
 # lateness as ratios.svg and latency.svg beside it (scripts/bench-plots.sh).
 #
@@ -72,6 +73,25 @@ for k in "${kernels[@]}"; do
 		bad+=("$k: the boot failed ($kout/vng.log)")
 	grep -q "End of bench: SUCCESS" "$kout/bench.log" ||
 		bad+=("$k: no 'End of bench: SUCCESS' ($kout/bench.log)")
+	# The same benchmarks again in a boot whose clock counts instructions: with QEMU's
+	# `-icount shift=0` the guest's clock advances one nanosecond per instruction executed
+	# (and the vCPUs take turns on one host thread), so every ns-per-operation figure of this
+	# boot is instructions per operation, the same in every run up to the interrupts that fall
+	# into a repetition. The guest calibrates its TSC against that clock: 1000 MHz, else the
+	# figures are not instruction counts and the run fails. The timer's lateness means
+	# nothing in this boot: one second of it.
+	log "kernel $k: instruction counts (console: $kout/icount-console.log)"
+	# shellcheck disable=SC2016 # expanded in the guest
+	BHLOCK_VNG_QEMU_OPTS="-icount shift=0" "$BHLOCK_ROOT/scripts/vng-run.sh" "$kdir" \
+		"$kout/icount-console.log" -- \
+		bash -c 'insmod "$0" bench=1 bench_seconds=1 $1 && rmmod bhlock; dmesg | grep -e "bhlock: " -e "tsc: Refined"' \
+		"$ko" "${BHLOCK_BENCH_ARGS:-}" >"$kout/icount.log" 2>"$kout/icount-vng.log" ||
+		bad+=("$k: the -icount boot failed ($kout/icount-vng.log)")
+	grep -q "End of bench: SUCCESS" "$kout/icount.log" ||
+		bad+=("$k: no 'End of bench: SUCCESS' ($kout/icount.log)")
+	mhz=$(sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' "$kout/icount.log")
+	awk -v m="${mhz:-0}" 'BEGIN { exit !(m > 999 && m < 1001) }' ||
+		bad+=("$k: the -icount boot's TSC runs at ${mhz:-an unknown rate} MHz, not 1000: its figures are not instruction counts")
 	[ "${rust_insns:-0}" -gt 0 ] && [ "${c_insns:-0}" -gt 0 ] ||
 		bad+=("$k: no fast path in $ko")
 done
@@ -129,6 +149,29 @@ BEGIN {
 	for (j = 1; j <= nb; j++) printf "|---:"
 	printf "|\n"
 	for (i = 1; i <= nk; i++) printf "| %s | %s%s |\n", ks[i], hsamples[ks[i]], hrow[ks[i]]
+	printf "\nInstructions per operation, from a second boot of each kernel under QEMU -icount shift=0 (one instruction, one nanosecond; medians of %s repetitions). \"poll own\" is each poll less the empty poll (the NAPI core and the bookkeeping both polls share):\n\n", "15"
+	printf "| kernel | TSC MHz | lock, 1 BH: Rust | C | lock, BH each: Rust | C | NAPI per item: Rust | C | empty poll | poll own: Rust | C | Rust/C |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= nk; i++) {
+		k = ks[i]; one = each = napi = ""; mhz = "-"
+		f = out "/" k "/icount.log"
+		while ((getline line < f) > 0) {
+			if (line ~ /bench: lock_one_bh /) one = line
+			if (line ~ /bench: lock_each_bh /) each = line
+			if (line ~ /bench: napi /) napi = line
+			if (line ~ /tsc: Refined TSC clocksource calibration:/) { mhz = line; sub(/.*calibration: /, "", mhz); sub(/ MHz.*/, "", mhz) }
+		}
+		close(f)
+		r = kv(napi, "rust_ns_per_item"); c = kv(napi, "c_ns_per_item"); e = kv(napi, "empty_ns_per_item")
+		own_r = own_c = ratio = "-"
+		if (r != "-" && c != "-" && e != "-") {
+			own_r = sprintf("%.2f", r - e); own_c = sprintf("%.2f", c - e)
+			if (c - e > 0) ratio = sprintf("%.3f", (r - e) / (c - e))
+		}
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k, mhz,
+			kv(one, "rust_ns_per_op"), kv(one, "c_ns_per_op"), kv(each, "rust_ns_per_op"), kv(each, "c_ns_per_op"),
+			r, c, e, own_r, own_c, ratio
+	}
 }' | tee "$out/table.md"
 
 # The pictures: the ratios' spread and the timer's lateness (scripts/bench-plots.sh).

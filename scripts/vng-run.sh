@@ -18,7 +18,8 @@
 #
 # It also writes CONSOLE_LOG.phases: the guest's seconds in kernel boot, userspace setup, the
 # command and power-off, then the host's wall time of the boot (scripts/check.sh tabulates
-# them). BHLOCK_VNG_APPEND adds kernel parameters.
+# them). BHLOCK_VNG_APPEND adds kernel parameters, BHLOCK_VNG_QEMU_OPTS options of QEMU's
+# (`make bench` boots with `-icount shift=0`, see scripts/bench.sh).
 #
 # Exit status: 0 when all of that holds, else 1, with the reason on stderr.
 # Options:
@@ -146,6 +147,7 @@ boot_once() {
 		--cpus "$((vcpus + 1))" --append "maxcpus=$vcpus" --memory "${BHLOCK_VNG_MEMORY:-1G}" \
 		--user root --append root=/dev/root --append "kunit.filter_glob=$kunit_filter" \
 		--append "$boot_args" ${BHLOCK_VNG_APPEND:+--append "$BHLOCK_VNG_APPEND"} \
+		${BHLOCK_VNG_QEMU_OPTS:+--qemu-opts "$BHLOCK_VNG_QEMU_OPTS"} \
 		--cwd "$BHLOCK_ROOT" --rwdir "$BHLOCK_RESULTS" \
 		-- bash "$command_file" </dev/null 2>&"$console_fd" &
 	vng_pid=$!

@@ -8,7 +8,9 @@
  *   with, instruction for instruction (scripts/bench.sh disassembles both);
  * - bhlock_ref_napi_poll() is the Rust consumer's poll (src/torture/napi.rs) in C: the
  *   same per-CPU cache (src/torture/item_cache.rs), checked and sent round in batches
- *   of at most 16 under the nested-BH lock, with the same counters.
+ *   of at most 16 under the nested-BH lock, with the same counters;
+ *   bhlock_ref_napi_poll_empty() is that poll without the rounds: what a poll costs
+ *   in the NAPI core and in its own bookkeeping.
  */
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
@@ -234,8 +236,13 @@ void bhlock_ref_napi_free(struct bhlock_ref_napi *ref)
 	kfree(ref);
 }
 
-/* src/torture/napi.rs poll(), with the locked round and Core::work_on() inlined. */
-int bhlock_ref_napi_poll(struct napi_struct *napi, int budget)
+/*
+ * src/torture/napi.rs poll(), with the locked round and Core::work_on() inlined; without
+ * the rounds (@rounds false) it is the empty poll, whose cost per item the benchmark
+ * subtracts to give each poll's own.
+ */
+static __always_inline int ref_napi_poll(struct napi_struct *napi, int budget,
+					 bool rounds)
 {
 	struct bhlock_ref_napi *ref = bhlock_napi_owner(napi);
 	unsigned int work, done = 0;
@@ -250,7 +257,7 @@ int bhlock_ref_napi_poll(struct napi_struct *napi, int budget)
 		return 0;
 	}
 	work = min_t(unsigned int, atomic_read(&ref->pending), budget);
-	while (done < work) {
+	while (rounds && done < work) {
 		unsigned int n = min(work - done, REF_MAX_ROUND);
 		struct ref_cache *c;
 
@@ -272,6 +279,16 @@ int bhlock_ref_napi_poll(struct napi_struct *napi, int budget)
 	else
 		atomic64_inc(&ref->budget_exhausted);
 	return work;
+}
+
+int bhlock_ref_napi_poll(struct napi_struct *napi, int budget)
+{
+	return ref_napi_poll(napi, budget, true);
+}
+
+int bhlock_ref_napi_poll_empty(struct napi_struct *napi, int budget)
+{
+	return ref_napi_poll(napi, budget, false);
 }
 
 void bhlock_ref_napi_queue(struct bhlock_ref_napi *ref,

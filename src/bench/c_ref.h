@@ -25,6 +25,7 @@ struct bhlock_ref_napi *bhlock_ref_napi_alloc(const char *name,
 					      struct lock_class_key *key);
 void bhlock_ref_napi_free(struct bhlock_ref_napi *ref);
 int bhlock_ref_napi_poll(struct napi_struct *napi, int budget);
+int bhlock_ref_napi_poll_empty(struct napi_struct *napi, int budget);
 void bhlock_ref_napi_queue(struct bhlock_ref_napi *ref,
 			   struct napi_struct *napi, u32 items);
 u64 bhlock_ref_napi_items(struct bhlock_ref_napi *ref);

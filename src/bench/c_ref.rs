@@ -89,7 +89,15 @@ extern "C" {
     /// Only called by the NAPI core.
     pub(crate) fn bhlock_ref_napi_poll(napi: *mut napi_struct, budget: c_int) -> c_int;
 
-    /// Queues `items` for `r` and schedules `napi`, whose poll is [`bhlock_ref_napi_poll`].
+    /// The reference poll without its rounds: what a poll costs in the NAPI core and in its
+    /// own bookkeeping. Its NAPI context's owner must be a live [`RefNapi`].
+    ///
+    /// # Safety
+    ///
+    /// Only called by the NAPI core.
+    pub(crate) fn bhlock_ref_napi_poll_empty(napi: *mut napi_struct, budget: c_int) -> c_int;
+
+    /// Queues `items` for `r` and schedules `napi`, whose poll is one of the two above.
     ///
     /// # Safety
     ///

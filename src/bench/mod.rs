@@ -10,6 +10,7 @@
 use core::{fmt, ptr::NonNull};
 use kernel::{
     cpu::CpuId,
+    ffi::c_int,
     prelude::*,
     static_lock_class,
     sync::Arc,
@@ -255,12 +256,15 @@ fn sum(lock: &mut LocalLockNestedBh<u64>) -> u64 {
     total
 }
 
-/// The C reference consumer on a NAPI context of its own.
+/// A poll of the C reference, as the NAPI core calls it.
+type RefPoll = unsafe extern "C" fn(*mut kernel::bindings::napi_struct, c_int) -> c_int;
+
+/// A C reference consumer on a NAPI context of its own.
 ///
 /// # Invariants
 ///
 /// `dev` is a live dummy device, `napi` a live, enabled NAPI context on it whose poll is
-/// `bhlock_ref_napi_poll()` and whose owner is the live `r`.
+/// `bhlock_ref_napi_poll()` or `bhlock_ref_napi_poll_empty()` and whose owner is the live `r`.
 struct CConsumer {
     dev: NonNull<kernel::bindings::net_device>,
     napi: NonNull<kernel::bindings::napi_struct>,
@@ -268,7 +272,8 @@ struct CConsumer {
 }
 
 impl CConsumer {
-    fn new() -> Result<Self> {
+    /// A consumer polled by `poll`, one of `c_ref.c`'s.
+    fn new(poll: RefPoll) -> Result<Self> {
         // SAFETY: Process context; the name and the key are static; freed below or by `drop`.
         let r = unsafe {
             c::bhlock_ref_napi_alloc(
@@ -285,12 +290,7 @@ impl CConsumer {
         };
         // SAFETY: `dev` is live; the context is deleted before `r` and `dev` are freed.
         let napi = unsafe {
-            sys::bhlock_napi_add(
-                dev.as_ptr(),
-                c::bhlock_ref_napi_poll,
-                NAPI_BUDGET as i32,
-                r.as_ptr().cast(),
-            )
+            sys::bhlock_napi_add(dev.as_ptr(), poll, NAPI_BUDGET as i32, r.as_ptr().cast())
         };
         let Some(napi) = NonNull::new(napi) else {
             // SAFETY: Both allocated above, and nothing uses them.
@@ -333,8 +333,39 @@ fn drain(polled: impl Fn() -> u64, target: u64) -> Result {
     Ok(())
 }
 
+/// Queues a budget of items and schedules `consumer`'s poll `kicks` times, each with BH
+/// disabled so that `local_bh_enable()` runs the poll; returns the nanoseconds until every item
+/// was polled.
+fn kick_c(consumer: &CConsumer, kicks: u32) -> Result<i64> {
+    // SAFETY: `consumer.r` is live (type invariant).
+    let polled = || unsafe { c::bhlock_ref_napi_items(consumer.r.as_ptr()) };
+    let target = polled() + u64::from(kicks) * u64::from(NAPI_BUDGET);
+    timed(|| {
+        for _ in 0..kicks {
+            let _bh = local_bh_disable()?;
+            // SAFETY: Live, and `consumer.napi`'s owner is `consumer.r` (type invariant).
+            unsafe {
+                c::bhlock_ref_napi_queue(consumer.r.as_ptr(), consumer.napi.as_ptr(), NAPI_BUDGET)
+            };
+        }
+        drain(polled, target)
+    })
+}
+
+/// The median of `REPS` runs of `f`.
+#[inline(never)]
+fn median_of(mut f: impl FnMut() -> Result<i64>) -> Result<i64> {
+    let mut runs = [0; REPS];
+    for run in runs.iter_mut() {
+        *run = f()?;
+    }
+    Ok(median(&mut runs))
+}
+
 /// NAPI throughput: `kicks` times, queue a budget of items and schedule the poll with BH
 /// disabled, so that `local_bh_enable()` runs it; the clock stops when every item is polled.
+/// The Rust consumer against the C one, then the empty C poll alone: the part of each
+/// figure that is the NAPI core's and the polls' bookkeeping, not their work.
 // Not inlined into `run()`, which calls the benchmarks one after the other: their locals then
 // take stack only while each runs (the kernel's `noinline_for_stack`).
 #[inline(never)]
@@ -349,12 +380,11 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
     for &cpu in cpus.iter() {
         enabled.push(rust.enable_cpu(cpu)?, GFP_KERNEL)?;
     }
-    let c = CConsumer::new()?;
+    let c = CConsumer::new(c::bhlock_ref_napi_poll)?;
+    let empty = CConsumer::new(c::bhlock_ref_napi_poll_empty)?;
     let items_per_rep = u64::from(kicks) * u64::from(NAPI_BUDGET);
 
     let rust_items = || core.stats.event_count(Event::NapiItems);
-    // SAFETY: `c.r` is live (type invariant).
-    let c_items = || unsafe { c::bhlock_ref_napi_items(c.r.as_ptr()) };
     let pairs = Pairs::measure(
         || {
             let target = rust_items() + items_per_rep;
@@ -366,65 +396,85 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
                 drain(rust_items, target)
             })
         },
-        || {
-            let target = c_items() + items_per_rep;
-            timed(|| {
-                for _ in 0..kicks {
-                    let _bh = local_bh_disable()?;
-                    // SAFETY: Live, and `c.napi`'s owner is `c.r` (type invariant).
-                    unsafe { c::bhlock_ref_napi_queue(c.r.as_ptr(), c.napi.as_ptr(), NAPI_BUDGET) };
-                }
-                drain(c_items, target)
-            })
-        },
+        || kick_c(&c, kicks),
     )?;
-    // Items per second, from nanoseconds per repetition.
-    let rate = |ns: i64| {
-        (items_per_rep as i64)
-            .saturating_mul(1_000_000_000)
-            .checked_div(ns)
-            .unwrap_or(0)
+    let empty_ns = median_of(|| kick_c(&empty, kicks))?;
+    // SAFETY: `c.r` and `empty.r` are live (type invariant).
+    let (c_items, c_faults, empty_items) = unsafe {
+        (
+            c::bhlock_ref_napi_items(c.r.as_ptr()),
+            c::bhlock_ref_napi_faults(c.r.as_ptr()),
+            c::bhlock_ref_napi_items(empty.r.as_ptr()),
+        )
     };
-    // SAFETY: `c.r` is live.
-    let c_faults = unsafe { c::bhlock_ref_napi_faults(c.r.as_ptr()) };
     Ok(report_napi(
         &pairs,
-        rate,
+        items_per_rep as i64,
+        empty_ns,
         kicks,
-        [rust_items(), c_items()],
+        [rust_items(), c_items, empty_items],
         [core.stats.total_violations(), c_faults],
     ))
 }
 
 /// Prints the figures of the NAPI benchmark and says whether they are sane: every item of
-/// every repetition polled (`items`, Rust and C), and no fault (`faults`).
+/// every repetition polled (`items`: Rust, C, the empty C poll), and no fault (`faults`).
+///
+/// Beside the rates it prints the median nanoseconds per item of each consumer. In a boot
+/// whose clock counts instructions (`scripts/bench.sh`'s second boot, QEMU's `-icount
+/// shift=0`) those are instructions per item, exact up to the interrupts that fall into a
+/// repetition.
 #[inline(never)]
 fn report_napi(
     pairs: &Pairs,
-    rate: impl Fn(i64) -> i64,
+    items_per_rep: i64,
+    empty_ns: i64,
     kicks: u32,
-    items: [u64; 2],
+    items: [u64; 3],
     faults: [u64; 2],
 ) -> bool {
+    // Items per second, and hundredths of a nanosecond per item, from nanoseconds per
+    // repetition.
+    let rate = |ns: i64| {
+        items_per_rep
+            .saturating_mul(1_000_000_000)
+            .checked_div(ns)
+            .unwrap_or(0)
+    };
+    let per_item = |ns: i64| {
+        ns.saturating_mul(100)
+            .checked_div(items_per_rep)
+            .unwrap_or(0)
+    };
     let [rust_rate, c_rate] = pairs.medians(&rate);
     let [ratio, min, max] = pairs.ratios(&rate);
+    let [rust_per_item, c_per_item] = pairs.medians(&per_item);
     pr_info!(
-        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={} ratio_min={} ratio_max={} reps={} kicks={} budget={} items_rust={} items_c={} faults_rust={} faults_c={}\n",
+        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={} ratio_min={} ratio_max={} rust_ns_per_item={} c_ns_per_item={} empty_ns_per_item={} reps={} kicks={} budget={} items_rust={} items_c={} items_empty={} faults_rust={} faults_c={}\n",
         rust_rate,
         c_rate,
         Fixed::<3>(ratio),
         Fixed::<3>(min),
         Fixed::<3>(max),
+        Fixed::<2>(rust_per_item),
+        Fixed::<2>(c_per_item),
+        Fixed::<2>(per_item(empty_ns)),
         REPS,
         kicks,
         NAPI_BUDGET,
         items[0],
         items[1],
+        items[2],
         faults[0],
         faults[1],
     );
     let expected = REPS as u64 * u64::from(kicks) * u64::from(NAPI_BUDGET);
-    pairs.positive() && rust_rate > 0 && c_rate > 0 && items == [expected; 2] && faults == [0; 2]
+    pairs.positive()
+        && rust_rate > 0
+        && c_rate > 0
+        && empty_ns > 0
+        && items == [expected; 3]
+        && faults == [0; 2]
 }
 
 /// Runs every benchmark and prints `End of bench: SUCCESS` if each gave a sane figure.
