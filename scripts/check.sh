@@ -95,6 +95,7 @@ boot_run() {
 		BHLOCK_SCALE="$(bhlock_scale)" SCENARIOS="${SCENARIOS:-}" \
 		BHLOCK_GATE_COVERED="$(gate_covered "$k")" \
 		BHLOCK_EXPECT_FILE="$expect_file" BHLOCK_TABLE_OUT="$out/scenarios.tsv" \
+		BHLOCK_TABLE_IN="${BHLOCK_TABLE_IN:-}" \
 		bash -c "$command" >"$out/$boot.ktap" 2>"$out/$boot.vm.log"
 	echo $? >"$out/$boot.status"
 }
@@ -310,7 +311,10 @@ check_kernel() {
 		# order afterwards.
 		t=$EPOCHREALTIME
 		for s in $(table_cases splat "$out/scenarios.tsv"); do
-			in_parallel boot_run "$k" "splat-$s" "cd '$kselftests/bhlock' && ./test-splat.sh $s"
+			# The table the clean boot copied out, so that the guest loads the module
+			# only for the case.
+			BHLOCK_TABLE_IN=$out/scenarios.tsv \
+				in_parallel boot_run "$k" "splat-$s" "cd '$kselftests/bhlock' && ./test-splat.sh $s"
 		done
 		wait
 		for s in $(table_cases splat "$out/scenarios.tsv"); do

@@ -19,6 +19,10 @@
 #                  scenario table: "preempt_rt=1 bh_serialised=0 ..."). A check whose verdict
 #                  can depend only on properties in which such a kernel equals this one ran
 #                  there already and is skipped here (gate_skipped); `make check` sets it.
+#   BHLOCK_TABLE_IN  a copy of this module's scenario table (debugfs `scenarios`) that an
+#                  earlier boot wrote out (BHLOCK_TABLE_OUT): test-splat.sh reads the case
+#                  from it instead of loading the module once more for it; `make check` sets it
+#                  for the splat boots.
 
 set -u
 selftest_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -438,10 +442,11 @@ param_type() {
 	sed -n "s/^$1:.*(\([a-z0-9]*\))\$/\1/p" <<<"$modinfo_p"
 }
 
-# scenario_table: the module's scenario table (debugfs `scenarios`), without its header; the
-# module must be loaded.
+# scenario_table: the module's scenario table (debugfs `scenarios`, or the copy that
+# scenario_table_file names), without its header; the module must be loaded to read debugfs.
+scenario_table_file=$debugfs/scenarios
 scenario_table() {
-	grep -v '^#' "$debugfs/scenarios"
+	grep -v '^#' "$scenario_table_file"
 }
 
 # scenario_names CLASS: the names of the table's cases of CLASS (scenario, splat or kernel), as

@@ -8,7 +8,8 @@
 # the case; see run_case in functions.sh.
 #
 # BHLOCK_EXPECT_FILE: where to write the reports (globs) the case expects or allows, for the
-# console scan of the host (scripts/vng-run.sh --expect-file).
+# console scan of the host (scripts/vng-run.sh --expect-file). BHLOCK_TABLE_IN: see
+# functions.sh.
 . "$(dirname "$0")/functions.sh"
 
 name=${1:-}
@@ -17,7 +18,13 @@ setup_test
 if [ "$(taint_w)" -ne 0 ] || [ "$(debug_locks)" -ne 1 ]; then
 	ktap_skip_all "lockdep off or taint W set already: a splat case needs a fresh boot"
 fi
-load || ktap_skip_all "insmod failed"
+# The case from the module's table: from the copy an earlier boot of this module wrote out, if
+# there is one (BHLOCK_TABLE_IN), else from a load of its own.
+if [ -s "${BHLOCK_TABLE_IN:-}" ]; then
+	scenario_table_file=$BHLOCK_TABLE_IN
+else
+	load || ktap_skip_all "insmod failed"
+fi
 if ! SCENARIOS='' scenario_names splat | grep -qx -- "$name"; then
 	unload
 	ktap_skip_all "no splat case $name in the module's table"
