@@ -337,6 +337,28 @@ klog_sync() {
 	exit 1
 }
 
+# klog_skip_backlog: before a script's first marker (set_marker) the copy holds the whole ring
+# buffer, some 2000 records late in a clean boot, which klog_read would parse one at a time to
+# find the marker (seconds under TCG). This finds the marker's record with one grep, once the
+# reader has copied it, and moves the script's place in the copy to it; klog_read then parses
+# from there. Without the record (the reader died) it does nothing: klog_sync handles that.
+klog_skip_backlog() {
+	local LC_ALL=C i found
+	for ((i = 0; i < 1000; i++)); do
+		found=$(grep -b -m 1 -F -- ";$klog_skip_to" "$klog_file") && break
+		kill -0 "$klog_pid" 2>/dev/null || return 0
+		klog_wait 0.01
+	done
+	found=${found%%:*}
+	[ -n "$found" ] && [ "$found" -gt "$klog_bytes" ] || return 0
+	if [ "$klog_fd_pid" = "$BASHPID" ]; then
+		# The descriptor is open, at klog_bytes (with klog_partial read past it).
+		read -r -N $((found - klog_bytes - ${#klog_partial})) -u "$klog_fd" _
+		klog_partial=
+	fi
+	klog_bytes=$found
+}
+
 # set_marker / log_since_marker: the kernel log from the marker on, so that each check reads
 # only what its own part printed.
 set_marker() {
@@ -345,6 +367,7 @@ set_marker() {
 	echo "$marker" >/dev/kmsg
 	klog_skip_to=$marker
 	klog_lines=()
+	[ "$klog_bytes" -ne 0 ] || klog_skip_backlog
 	klog_sync
 	[ -z "$klog_skip_to" ] || { echo "$mod: the marker $marker is not in the kernel log" >&2; exit 1; }
 }
