@@ -102,15 +102,16 @@ gate_skipped() {
 	done
 }
 
-# gate_skip_file "PROPERTY...": the same for the whole file, which then exits.
+# gate_skip_file "PROPERTY..." [WHY]: the same for the whole file, which then exits; WHY, if
+# given, says why its verdict depends on those properties alone.
 gate_skip_file() {
 	# shellcheck disable=SC2086 # a list of property names
-	! gate_covered $1 || ktap_skip_all "$(gate_reason "$1")"
+	! gate_covered $1 || ktap_skip_all "$(gate_reason "$1" "${2:-}")"
 }
 
-# gate_reason "PROPERTY...": why gate_covered skipped a check.
+# gate_reason "PROPERTY..." [WHY]: why gate_covered skipped a check.
 gate_reason() {
-	echo "gate size: its verdict depends on ${1:-no property of the kernel}, and it ran on a kernel that agrees ($covered_by)"
+	echo "gate size: ${2:+$2: }its verdict depends on ${1:-no property of the kernel}, and it ran on a kernel that agrees ($covered_by)"
 }
 
 # scaled GATE SOAK: the size of something at this scale.

@@ -10,12 +10,16 @@
 # The two ways differ only in how the load picks its cases, so at gate size a load of its own
 # is given to the first and the last case of the table (the ends of N's range) and every other
 # case's result is its verdict in the scenario=-1 load; at soak size every case has a load of
-# its own.
+# its own. And at gate size this file runs on one kernel of the matrix only: each case's
+# verdict on every kernel comes from test-scenarios.sh and test-kernel.sh, which run every
+# case of the table through debugfs in the same boot, and what this file adds, the way a load
+# picks and runs its cases, depends on no property of the kernel.
 #
 # SCENARIOS: space-separated names, run only these (default: all).
 . "$(dirname "$0")/functions.sh"
 
 setup_test
+gate_skip_file "" "each case's verdict on this kernel comes from test-scenarios.sh and test-kernel.sh; what this file adds is the way a load picks and runs its cases"
 load || ktap_skip_all "insmod failed"
 mapfile -t cases < <(scenario_names scenario; scenario_names kernel)
 declare -A index class
