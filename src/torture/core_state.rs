@@ -23,7 +23,10 @@ use super::{
 use crate::{
     new_local_lock_nested_bh,
     services::kprobe::KProbe,
-    sync::{bh::LocalBhDisabled, local_lock_nested_bh::LocalLockNestedBh},
+    sync::{
+        bh::LocalBhDisabled,
+        local_lock_nested_bh::{LocalLockNestedBh, LocalLockNestedBhGuard},
+    },
 };
 
 /// One round by a context that has BH disabled: `n` buffers with `tag`; `inside` runs once in
@@ -113,25 +116,29 @@ impl Core {
             .copied()
     }
 
-    /// One acquisition's work on `cache`, which the caller holds through its nested-BH guard:
-    /// check every invariant, send `n` buffers round with `tag`, count the operation and any
-    /// fault. `inside` runs in the middle of the round, with buffers out: exactly once, even
-    /// when the check before the round finds the cache corrupt (the forced interleaving waits
-    /// for what `inside` starts).
+    /// One acquisition's work on the cache that `guard` holds: check every invariant, send `n`
+    /// buffers round with `tag`, count the operation and any fault. `inside` runs in the middle
+    /// of the round, with buffers out: exactly once, even when the check before the round finds
+    /// the cache corrupt (the forced interleaving waits for what `inside` starts).
+    ///
+    /// The check reads the cache through `&mut` ([`ItemCache::check_exclusive`]), and that
+    /// borrow ends with it: the round, across `inside`, reads it shared and atomically, so that
+    /// a guard that failed to exclude another context would give a lost update the round
+    /// catches, not two `&mut` at once.
     ///
     /// A corrupt cache is rebuilt after it is counted, so one fault is not counted again by
     /// every later acquisition.
     #[inline]
     pub(crate) fn work_on(
         &self,
-        cache: &mut ItemCache,
+        guard: &mut LocalLockNestedBhGuard<'_, ItemCache>,
         context: Context,
         n: usize,
         tag: u32,
         inside: &mut dyn FnMut(),
     ) {
-        let checked = cache.check_exclusive();
-        self.work_on_checked(checked, cache, context, n, tag, inside);
+        let checked = guard.check_exclusive();
+        self.work_on_checked(checked, guard, context, n, tag, inside);
     }
 
     /// [`Core::work_on`] for a cache without a lock, which other contexts race for: the

@@ -14,17 +14,15 @@
 //! without the lock: its racing accesses are then defined behaviour, a lost update and no
 //! more, and the compiler cannot keep a value in a register across the preemption point and
 //! so hide the very race the control must show. On x86-64 a relaxed load or store is the
-//! `mov` a plain access compiles to, but the compiler does not fold an atomic load into the
-//! instruction that uses it: under the lock, where the cache is the guard's alone,
-//! [`ItemCache::check_exclusive`] reads it plainly.
+//! `mov` a plain access compiles to, but LLVM 19 does not fold an atomic load into the
+//! instruction that uses it: under the lock, where the guard hands out `&mut`,
+//! [`ItemCache::check_exclusive`] reads the cache plainly (and only the check: the round's
+//! overlap check spans the forced interleaving, and stays atomic).
 
 /// Buffers per CPU: half of what `napi_alloc_cache` holds in 7.3 (`NAPI_SKB_CACHE_SIZE`, 128).
 pub(crate) const CACHE_SIZE: usize = 64;
 
-use core::{
-    marker::PhantomData,
-    sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed},
-};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use kernel::prelude::*;
 
 /// Buffers one [`ItemCache::round`] holds at once at most: half the kernel's bulk refill and
@@ -97,71 +95,79 @@ fn payload(tag: u32, index: u8) -> u64 {
     u64::from(tag) << 32 | u64::from(index)
 }
 
-/// How a check reads the words of a cache.
-trait Reader: Copy {
-    /// The value of `word` now.
-    fn read<W: Word>(self, word: &W) -> W::Value;
+/// The words of a cache that a check reads, read one way: the same check, written once
+/// ([`ItemCache::check_with`]), for a cache shared with racing contexts and for one held alone.
+trait CheckedWords {
+    fn head_canary(&mut self) -> u64;
+    fn tail_canary(&mut self) -> u64;
+    fn count(&mut self) -> usize;
+    /// Stack slot `i`, below [`CACHE_SIZE`].
+    fn slot(&mut self, i: usize) -> u8;
+    /// The canary of buffer `i`, below [`CACHE_SIZE`].
+    fn canary(&mut self, i: usize) -> u64;
+    /// The owner of buffer `i`, below [`CACHE_SIZE`].
+    fn owner(&mut self, i: usize) -> u32;
 }
 
 /// Relaxed atomic loads: for a cache other contexts may be writing meanwhile.
-#[derive(Clone, Copy)]
-struct Shared;
+struct Shared<'a>(&'a ItemCache);
 
-impl Reader for Shared {
+/// Plain loads, through `&mut`, which the compiler folds into the comparisons that use them.
+struct Exclusive<'a>(&'a mut ItemCache);
+
+impl CheckedWords for Shared<'_> {
     #[inline(always)]
-    fn read<W: Word>(self, word: &W) -> W::Value {
-        word.relaxed()
+    fn head_canary(&mut self) -> u64 {
+        self.0.head_canary.load(Relaxed)
+    }
+    #[inline(always)]
+    fn tail_canary(&mut self) -> u64 {
+        self.0.tail_canary.load(Relaxed)
+    }
+    #[inline(always)]
+    fn count(&mut self) -> usize {
+        self.0.count.load(Relaxed)
+    }
+    #[inline(always)]
+    fn slot(&mut self, i: usize) -> u8 {
+        self.0.stack[i].load(Relaxed)
+    }
+    #[inline(always)]
+    fn canary(&mut self, i: usize) -> u64 {
+        self.0.buffers[i].canary.load(Relaxed)
+    }
+    #[inline(always)]
+    fn owner(&mut self, i: usize) -> u32 {
+        self.0.buffers[i].owner.load(Relaxed)
     }
 }
 
-/// Plain loads, for a cache held by `&mut`.
-///
-/// # Invariants
-///
-/// Made only by [`ItemCache::check_exclusive`] for the cache it holds by `&mut`, and reads
-/// only that cache's words while the borrow lasts: nothing else accesses them meanwhile.
-#[derive(Clone, Copy)]
-struct Exclusive<'a>(PhantomData<&'a ItemCache>);
-
-impl Reader for Exclusive<'_> {
+impl CheckedWords for Exclusive<'_> {
     #[inline(always)]
-    fn read<W: Word>(self, word: &W) -> W::Value {
-        // SAFETY: By the type invariant, nothing else accesses `word` while this reads.
-        unsafe { word.plain() }
+    fn head_canary(&mut self) -> u64 {
+        *self.0.head_canary.get_mut()
+    }
+    #[inline(always)]
+    fn tail_canary(&mut self) -> u64 {
+        *self.0.tail_canary.get_mut()
+    }
+    #[inline(always)]
+    fn count(&mut self) -> usize {
+        *self.0.count.get_mut()
+    }
+    #[inline(always)]
+    fn slot(&mut self, i: usize) -> u8 {
+        *self.0.stack[i].get_mut()
+    }
+    #[inline(always)]
+    fn canary(&mut self, i: usize) -> u64 {
+        *self.0.buffers[i].canary.get_mut()
+    }
+    #[inline(always)]
+    fn owner(&mut self, i: usize) -> u32 {
+        *self.0.buffers[i].owner.get_mut()
     }
 }
-
-/// An atomic word of a cache.
-trait Word {
-    type Value: Copy;
-    /// A relaxed load.
-    fn relaxed(&self) -> Self::Value;
-    /// A plain load, which the compiler may fold into the instruction that uses the value.
-    ///
-    /// # Safety
-    ///
-    /// Nothing else may access the word while this reads.
-    unsafe fn plain(&self) -> Self::Value;
-}
-
-macro_rules! words {
-    ($($atomic:ty => $value:ty),*) => {$(
-        impl Word for $atomic {
-            type Value = $value;
-            #[inline(always)]
-            fn relaxed(&self) -> $value {
-                self.load(Relaxed)
-            }
-            #[inline(always)]
-            unsafe fn plain(&self) -> $value {
-                // SAFETY: The pointer is to this live atomic, and the caller guarantees that
-                // nothing else accesses it meanwhile.
-                unsafe { self.as_ptr().read() }
-            }
-        }
-    )*};
-}
-words!(AtomicU8 => u8, AtomicU32 => u32, AtomicU64 => u64, AtomicUsize => usize);
 
 impl ItemCache {
     /// A full cache, every buffer free and on the stack, built where it will live: at about
@@ -202,39 +208,38 @@ impl ItemCache {
     /// they race for without the lock. Under the lock, [`ItemCache::check_exclusive`].
     #[inline]
     pub(crate) fn check(&self) -> Result<(), CacheFault> {
-        self.check_with(Shared)
+        Self::check_with(Shared(self))
     }
 
     /// [`ItemCache::check`] for a cache this context holds alone (through the nested-BH guard),
     /// finding the same faults: with plain loads, which the compiler folds into the
-    /// comparisons as it does C's. A relaxed atomic load stays an instruction of its own, and a
-    /// check makes some 260 of them.
+    /// comparisons as it does C's. LLVM 19 never folds a relaxed atomic load into the
+    /// instruction that uses it, and a check makes some 260 of them.
     #[inline]
     pub(crate) fn check_exclusive(&mut self) -> Result<(), CacheFault> {
-        // INVARIANT: For this cache, held by `&mut` for as long as the check reads it.
-        self.check_with(Exclusive(PhantomData))
+        Self::check_with(Exclusive(self))
     }
 
-    /// The checks of [`ItemCache::check`], each word read by `r`.
+    /// The checks of [`ItemCache::check`], each word read through `w`.
     #[inline(always)]
-    fn check_with(&self, r: impl Reader) -> Result<(), CacheFault> {
-        if r.read(&self.head_canary) != HEAD_CANARY || r.read(&self.tail_canary) != TAIL_CANARY {
+    fn check_with(mut w: impl CheckedWords) -> Result<(), CacheFault> {
+        if w.head_canary() != HEAD_CANARY || w.tail_canary() != TAIL_CANARY {
             return Err(CacheFault::CanaryBroken);
         }
-        let count = r.read(&self.count);
+        let count = w.count();
         if count > CACHE_SIZE {
             return Err(CacheFault::CountOutOfRange);
         }
-        if !self.stack_names_distinct_free_buffers(r, count) {
+        if !Self::stack_names_distinct_free_buffers(&mut w, count) {
             return Err(CacheFault::StackCorrupt);
         }
         let mut free = 0;
-        for buffer in &self.buffers {
-            if r.read(&buffer.canary) != BUFFER_CANARY {
+        for i in 0..CACHE_SIZE {
+            if w.canary(i) != BUFFER_CANARY {
                 return Err(CacheFault::CanaryBroken);
             }
             // Branch-free: at most CACHE_SIZE, so the sum cannot wrap.
-            free = usize::wrapping_add(free, usize::from(r.read(&buffer.owner) == FREE));
+            free = usize::wrapping_add(free, usize::from(w.owner(i) == FREE));
         }
         if free != count {
             return Err(CacheFault::OwnedTwice);
@@ -242,23 +247,20 @@ impl ItemCache {
         Ok(())
     }
 
-    /// Whether `stack[..count]` names distinct buffers, each of them free, each word read by
-    /// `r`.
+    /// Whether the first `count` stack slots name distinct buffers, each of them free, read
+    /// through `w`.
     ///
     /// A `bool` rather than the fault itself: the loop then only breaks out, and the compiler
     /// does not set up the error value again in every iteration (`make bench` counts the
     /// instructions of every poll).
     #[inline(always)]
-    fn stack_names_distinct_free_buffers(&self, r: impl Reader, count: usize) -> bool {
+    fn stack_names_distinct_free_buffers(w: &mut impl CheckedWords, count: usize) -> bool {
         let mut seen = 0u64;
-        // Indexed rather than `&self.stack[..count]`: the slice iterator's `into_iter()` is
-        // not inlined across crates and cost a call on every poll (`make bench`).
+        // `count` is at most CACHE_SIZE already (the caller checked); the `min` lets the
+        // compiler see it and drop the bounds checks of the slots.
         for i in 0..count.min(CACHE_SIZE) {
-            let index = usize::from(r.read(&self.stack[i]));
-            if index >= CACHE_SIZE
-                || seen & (1 << index) != 0
-                || r.read(&self.buffers[index].owner) != FREE
-            {
+            let index = usize::from(w.slot(i));
+            if index >= CACHE_SIZE || seen & (1 << index) != 0 || w.owner(index) != FREE {
                 return false;
             }
             seen |= 1 << index;
