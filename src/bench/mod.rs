@@ -7,7 +7,7 @@
 //! turns into a table. A benchmark is not a test: the only verdict is whether every figure
 //! exists, is positive, and comes from work that was really done (the counters add up).
 
-use core::{fmt, ptr::NonNull};
+use core::{cell::Cell, fmt, ptr::NonNull};
 use kernel::{
     cpu::CpuId,
     ffi::c_int,
@@ -320,14 +320,17 @@ impl Drop for CConsumer {
     }
 }
 
-/// Waits until `polled()` reaches `target`; the last polls may have gone to ksoftirqd.
-fn drain(polled: impl Fn() -> u64, target: u64) -> Result {
+/// Waits until `polled()` reaches `target`; the last polls may have gone to ksoftirqd. Counts
+/// each wait in `waits`: in the `-icount` boot a wait is idle time that the clock counts as
+/// instructions (`scripts/bench.sh` refuses its figures then).
+fn drain(polled: impl Fn() -> u64, target: u64, waits: &Cell<u32>) -> Result {
     let start = Instant::<Monotonic>::now();
     while polled() < target {
         if start.elapsed() > DRAIN_TIMEOUT {
             pr_err!("bench: napi: {} of {} items polled\n", polled(), target);
             return Err(ETIMEDOUT);
         }
+        waits.set(waits.get().saturating_add(1));
         fsleep(Delta::from_micros(100));
     }
     Ok(())
@@ -336,7 +339,7 @@ fn drain(polled: impl Fn() -> u64, target: u64) -> Result {
 /// Queues a budget of items and schedules `consumer`'s poll `kicks` times, each with BH
 /// disabled so that `local_bh_enable()` runs the poll; returns the nanoseconds until every item
 /// was polled.
-fn kick_c(consumer: &CConsumer, kicks: u32) -> Result<i64> {
+fn kick_c(consumer: &CConsumer, kicks: u32, waits: &Cell<u32>) -> Result<i64> {
     // SAFETY: `consumer.r` is live (type invariant).
     let polled = || unsafe { c::bhlock_ref_napi_items(consumer.r.as_ptr()) };
     let target = polled() + u64::from(kicks) * u64::from(NAPI_BUDGET);
@@ -348,7 +351,7 @@ fn kick_c(consumer: &CConsumer, kicks: u32) -> Result<i64> {
                 c::bhlock_ref_napi_queue(consumer.r.as_ptr(), consumer.napi.as_ptr(), NAPI_BUDGET)
             };
         }
-        drain(polled, target)
+        drain(polled, target, waits)
     })
 }
 
@@ -385,6 +388,7 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
     let items_per_rep = u64::from(kicks) * u64::from(NAPI_BUDGET);
 
     let rust_items = || core.stats.event_count(Event::NapiItems);
+    let waits = Cell::new(0);
     let pairs = Pairs::measure(
         || {
             let target = rust_items() + items_per_rep;
@@ -393,12 +397,12 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
                     let _bh = local_bh_disable()?;
                     rust.schedule(CpuId::current(), NAPI_BUDGET);
                 }
-                drain(rust_items, target)
+                drain(rust_items, target, &waits)
             })
         },
-        || kick_c(&c, kicks),
+        || kick_c(&c, kicks, &waits),
     )?;
-    let empty_ns = median_of(|| kick_c(&empty, kicks))?;
+    let empty_ns = median_of(|| kick_c(&empty, kicks, &waits))?;
     // SAFETY: `c.r` and `empty.r` are live (type invariant).
     let (c_items, c_faults, empty_items) = unsafe {
         (
@@ -414,16 +418,18 @@ fn bench_napi(params: &Params, kicks: u32) -> Result<bool> {
         kicks,
         [rust_items(), c_items, empty_items],
         [core.stats.total_violations(), c_faults],
+        waits.get(),
     ))
 }
 
 /// Prints the figures of the NAPI benchmark and says whether they are sane: every item of
 /// every repetition polled (`items`: Rust, C, the empty C poll), and no fault (`faults`).
 ///
-/// Beside the rates it prints the median nanoseconds per item of each consumer. In a boot
-/// whose clock counts instructions (`scripts/bench.sh`'s second boot, QEMU's `-icount
-/// shift=0`) those are instructions per item, exact up to the interrupts that fall into a
-/// repetition.
+/// Beside the rates it prints the median nanoseconds per item of each consumer, and how often
+/// the repetitions had to wait for their last polls (`drain_waits`). In a boot whose clock
+/// counts instructions (`scripts/bench.sh`'s second boot, QEMU's `-icount shift=0`) the
+/// nanoseconds are instructions per item, up to the interrupts that fall into a repetition,
+/// if no repetition waited.
 #[inline(never)]
 fn report_napi(
     pairs: &Pairs,
@@ -432,6 +438,7 @@ fn report_napi(
     kicks: u32,
     items: [u64; 3],
     faults: [u64; 2],
+    drain_waits: u32,
 ) -> bool {
     // Items per second, and hundredths of a nanosecond per item, from nanoseconds per
     // repetition.
@@ -450,7 +457,7 @@ fn report_napi(
     let [ratio, min, max] = pairs.ratios(&rate);
     let [rust_per_item, c_per_item] = pairs.medians(&per_item);
     pr_info!(
-        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={} ratio_min={} ratio_max={} rust_ns_per_item={} c_ns_per_item={} empty_ns_per_item={} reps={} kicks={} budget={} items_rust={} items_c={} items_empty={} faults_rust={} faults_c={}\n",
+        "bench: napi rust_items_per_s={} c_items_per_s={} ratio={} ratio_min={} ratio_max={} rust_ns_per_item={} c_ns_per_item={} empty_ns_per_item={} drain_waits={} reps={} kicks={} budget={} items_rust={} items_c={} items_empty={} faults_rust={} faults_c={}\n",
         rust_rate,
         c_rate,
         Fixed::<3>(ratio),
@@ -459,6 +466,7 @@ fn report_napi(
         Fixed::<2>(rust_per_item),
         Fixed::<2>(c_per_item),
         Fixed::<2>(per_item(empty_ns)),
+        drain_waits,
         REPS,
         kicks,
         NAPI_BUDGET,
