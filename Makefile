@@ -14,7 +14,9 @@
 #                         with every test's figures in the output (not part of check)
 #   make bench            set up, then benchmark the Rust guard and consumer against C and time
 #                         the hard-irq timer on nort, rt, rt-bhlock and perf (nort without
-#                         lockdep, built only here); prints one table (not part of check)
+#                         lockdep, built only here), then count the same benchmarks'
+#                         instructions in a boot under QEMU -icount; prints the tables (not
+#                         part of check)
 #   make repeat           set up, then run one scenario case (REPEAT_CASE, default busted)
 #                         REPEAT_RUNS times (default 20) per kernel, CPUs idle and busy, to show
 #                         that its verdict does not depend on luck (not part of check)
