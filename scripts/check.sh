@@ -151,7 +151,7 @@ boot_results() {
 		# A boot that passed after a stall before init says so (scripts/vng-run.sh).
 		while read -r line; do
 			tree_diag "$line"
-		done < <(grep '^vng-run: boot .* stalled' "$out/$boot.vm.log")
+		done < <(grep -E '^vng-run: boot .* (stalled|QEMU died)' "$out/$boot.vm.log")
 		record ok "vm.$boot.$k"
 	else
 		record not-ok "vm.$boot.$k" "$out/$boot.vm.log"

@@ -247,6 +247,41 @@ for stalls in 1 2; do
 		sed 's/^/# /' "$tmp/vng-stderr"
 	fi
 done
+# A boot whose QEMU fails an assertion of its own before init is booted again, once; one whose
+# QEMU aborts after init is not. A fake vng aborts in its first boot, before or after 'ready'.
+cat >"$tmp/aborting-vng" <<'FAKE'
+#!/bin/bash
+n=$(cat "$FAKE_VNG_COUNT" 2>/dev/null || echo 0)
+echo $((n + 1)) >"$FAKE_VNG_COUNT"
+if [ "$n" -eq 0 ]; then
+	[ "$FAKE_VNG_ABORT" = before ] || echo 'bhlock-init: ready' >&2
+	echo "qemu-system-x86_64: ../../hw/pci/msix.c:218: msix_table_mmio_write: Assertion \`addr + size <= dev->msix_entries_nr * PCI_MSIX_ENTRY_SIZE' failed." >&2
+	exit 134
+fi
+echo 'bhlock-init: ready' >&2
+sed 's#/dev/kmsg#/dev/null#' "${@: -1}" | bash
+FAKE
+chmod +x "$tmp/aborting-vng"
+for when in before after; do
+	case_no=$((case_no + 1))
+	rm -f "$tmp/vng-count" "$tmp/console"*
+	FAKE_VNG_COUNT=$tmp/vng-count FAKE_VNG_ABORT=$when VNG=$tmp/aborting-vng BHLOCK_KVM=no \
+		BHLOCK_RESULTS=$tmp/vng-results \
+		"$BHLOCK_ROOT/scripts/vng-run.sh" "$tmp/kdir" "$tmp/console" -- true \
+		>/dev/null 2>"$tmp/vng-stderr"
+	got="exit $? after $(cat "$tmp/vng-count") boots"
+	grep -q 'boot 1 of at most 2: QEMU died before init: qemu-system' "$tmp/vng-stderr" &&
+		got+=", reported"
+	want="exit 0 after 2 boots, reported"
+	[ "$when" = before ] || want="exit 1 after 1 boots"
+	if [ "$got" = "$want" ]; then
+		echo "ok $case_no harness.vng_qemu_abort_${when}_init"
+	else
+		echo "not ok $case_no harness.vng_qemu_abort_${when}_init"
+		echo "# $got (want: $want)"
+		sed 's/^/# /' "$tmp/vng-stderr"
+	fi
+done
 # The guest command's stderr, which vng writes to its stderr, must not overwrite the console,
 # which QEMU writes to the same file opened again by its path. A fake vng does both.
 cat >"$tmp/two-writer-vng" <<'FAKE'
