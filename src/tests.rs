@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit tests of the guard types; they run when the module loads (`CONFIG_KUNIT`).
+//! KUnit tests of the harness (the guard types' own are the sync layer's, in `src/sync/`); they
+//! run when the module loads (`CONFIG_KUNIT`).
 
 use kernel::prelude::*;
 
 #[kunit_tests(bhlock)]
 mod kunit {
     use crate::{
-        new_local_lock_nested_bh,
-        services::{cpu_hotplug::CpusHeld, cpus::possible_cpus},
         sync::bh::local_bh_disable,
-        sync::local_lock_nested_bh::LocalLockNestedBh,
         torture::{
             item_cache::{CacheFault, ItemCache, MAX_ROUND},
             kernel_buffers::{Kind, NapiDevice},
@@ -18,143 +16,7 @@ mod kunit {
         },
     };
     use core::sync::atomic::{AtomicUsize, Ordering};
-    use kernel::{
-        bindings, cpu::CpuId, cpumask::CpumaskVar, error::to_result,
-        interrupt::local_interrupt_disable, prelude::*, task::Task,
-    };
-
-    /// Moves the current task to `cpu` (or to every possible CPU with `None`).
-    fn pin_to(cpu: Option<CpuId>) -> Result {
-        let mut mask = CpumaskVar::new_zero(GFP_KERNEL)?;
-        match cpu {
-            Some(cpu) => mask.set(cpu),
-            None => mask.setall(),
-        }
-        // SAFETY: The current task is alive and `mask` is a valid cpumask.
-        to_result(unsafe { bindings::set_cpus_allowed_ptr(Task::current_raw(), mask.as_raw()) })
-    }
-
-    #[test]
-    fn lock_unlock_under_token() -> Result {
-        let lock = new_local_lock_nested_bh!(|_| Ok(0u32))?;
-        let bh = local_bh_disable()?;
-        *lock.lock(&bh).ok_or(EBUSY)? = 42;
-        // The first guard is gone, so the same token locks again and sees the write.
-        assert_eq!(*lock.lock(&bh).ok_or(EBUSY)?, 42);
-        Ok(())
-    }
-
-    #[test]
-    fn reentry_on_same_cpu_refused() -> Result {
-        let lock = new_local_lock_nested_bh!(|_| Ok(0u32))?;
-        let outer = local_bh_disable()?;
-        let inner = local_bh_disable()?;
-        let held = lock.lock(&outer).ok_or(EBUSY)?;
-        // Refused with the same token and with another one: the owner check, not the token,
-        // is what keeps a second `&mut` to one copy out.
-        assert!(lock.lock(&outer).is_none());
-        assert!(lock.lock(&inner).is_none());
-        drop(held);
-        assert!(lock.lock(&inner).is_some());
-        Ok(())
-    }
-
-    #[test]
-    fn two_instances_nest_with_two_tokens() -> Result {
-        let a = new_local_lock_nested_bh!(|_| Ok(1u32))?;
-        let b = new_local_lock_nested_bh!(|_| Ok(2u32))?;
-        let bh_a = local_bh_disable()?;
-        let bh_b = local_bh_disable()?;
-        let ga = a.lock(&bh_a).ok_or(EBUSY)?;
-        let gb = b.lock(&bh_b).ok_or(EBUSY)?;
-        assert_eq!(*ga + *gb, 3);
-        Ok(())
-    }
-
-    #[test]
-    fn each_cpu_sees_its_own_copy() -> Result {
-        let lock = new_local_lock_nested_bh!(|cpu: CpuId| Ok(cpu.as_u32()))?;
-        let mut visited = 0;
-        // No CPU goes offline under a task pinned to it (which would move it off that CPU).
-        let _cpus = CpusHeld::new();
-        for cpu in possible_cpus() {
-            if pin_to(Some(cpu)).is_err() {
-                // An offline CPU cannot run us; its copy is checked by the teardown test.
-                continue;
-            }
-            let bh = local_bh_disable()?;
-            let guard = lock.lock(&bh).ok_or(EBUSY)?;
-            assert_eq!(CpuId::current(), cpu);
-            assert_eq!(*guard, cpu.as_u32());
-            visited += 1;
-        }
-        pin_to(None)?;
-        assert!(visited > 0);
-        Ok(())
-    }
-
-    #[test]
-    fn exclusive_access_visits_every_cpu() -> Result {
-        let mut lock = new_local_lock_nested_bh!(|cpu: CpuId| Ok(cpu.as_u32()))?;
-        let mut visits = 0;
-        lock.for_each_cpu_mut(|cpu, mut value| {
-            assert_eq!(*value, cpu.as_u32());
-            *value += 1000;
-            visits += 1;
-        });
-        assert_eq!(visits, possible_cpus().count());
-        let bh = local_bh_disable()?;
-        assert_eq!(
-            *lock.lock(&bh).ok_or(EBUSY)?,
-            CpuId::current().as_u32() + 1000
-        );
-        Ok(())
-    }
-
-    static DROPS: AtomicUsize = AtomicUsize::new(0);
-
-    struct CountsDrops;
-
-    impl Drop for CountsDrops {
-        fn drop(&mut self) {
-            DROPS.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    #[test]
-    fn teardown_drops_every_cpu_copy() -> Result {
-        DROPS.store(0, Ordering::Relaxed);
-        let lock: LocalLockNestedBh<CountsDrops> = new_local_lock_nested_bh!(|_| Ok(CountsDrops))?;
-        drop(lock);
-        assert_eq!(DROPS.load(Ordering::Relaxed), possible_cpus().count());
-        Ok(())
-    }
-
-    #[test]
-    fn failed_init_drops_what_it_built() {
-        DROPS.store(0, Ordering::Relaxed);
-        let mut built = 0;
-        let result: Result<LocalLockNestedBh<CountsDrops>> = new_local_lock_nested_bh!(|_| {
-            built += 1;
-            if built == 2 {
-                Err(ENOMEM)
-            } else {
-                Ok(CountsDrops)
-            }
-        });
-        // With one possible CPU nothing fails; either way exactly one copy was built.
-        assert!(result.is_err() == (possible_cpus().count() >= 2));
-        drop(result);
-        assert_eq!(DROPS.load(Ordering::Relaxed), 1);
-    }
-
-    #[test]
-    fn bh_disable_refused_with_irqs_off() {
-        let irqs_off = local_interrupt_disable();
-        assert!(local_bh_disable().is_err());
-        drop(irqs_off);
-        assert!(local_bh_disable().is_ok());
-    }
+    use kernel::{bindings, prelude::*};
 
     #[test]
     fn lockdep_still_on() {

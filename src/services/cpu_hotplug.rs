@@ -18,7 +18,7 @@ use kernel::{
     ffi::{c_char, c_int, c_uint},
     prelude::*,
     str::CStr,
-    types::{NotThreadSafe, Opaque},
+    types::Opaque,
 };
 
 /// What a [`CpuWatch`] calls as CPUs come and go.
@@ -58,34 +58,6 @@ extern "C" {
     fn bhlock_cpuhp_add_instance(state: c_int, node: *mut bindings::hlist_node) -> c_int;
     fn bhlock_cpuhp_remove_instance(state: c_int, node: *mut bindings::hlist_node);
     fn bhlock_cpuhp_remove_multi(state: c_int);
-    fn bhlock_cpus_read_lock();
-    fn bhlock_cpus_read_unlock();
-}
-
-/// The CPU hotplug lock, held for reading: no CPU comes or goes while this lives.
-///
-/// Not to be held across a [`CpuWatch`]'s creation or drop, nor by a [`CpuFollower`]: those
-/// take it themselves. Not `Send`: it is released by the task that took it (lockdep records a
-/// held lock per task).
-pub(crate) struct CpusHeld(NotThreadSafe);
-
-impl CpusHeld {
-    /// Takes the lock (may sleep).
-    pub(crate) fn new() -> Self {
-        // `cpus_read_lock()` may sleep: say so in any context, not only when it does.
-        kernel::task::might_sleep();
-        // SAFETY: `cpus_read_lock()` has no precondition but sleeping; it is released by
-        // `drop`, in this task as `Self` is not `Send`.
-        unsafe { bhlock_cpus_read_lock() };
-        Self(NotThreadSafe)
-    }
-}
-
-impl Drop for CpusHeld {
-    fn drop(&mut self) {
-        // SAFETY: Taken by `new`.
-        unsafe { bhlock_cpus_read_unlock() };
-    }
 }
 
 /// The two hotplug states' instances: their list nodes and the follower the callbacks reach

@@ -41,14 +41,3 @@ void bhlock_cpuhp_remove_multi(int state)
 {
 	cpuhp_remove_multi_state(state);
 }
-
-/* Static inlines without CONFIG_HOTPLUG_CPU. */
-void bhlock_cpus_read_lock(void)
-{
-	cpus_read_lock();
-}
-
-void bhlock_cpus_read_unlock(void)
-{
-	cpus_read_unlock();
-}

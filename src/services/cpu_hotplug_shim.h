@@ -13,7 +13,5 @@ int bhlock_cpuhp_setup_multi(bool bp, const char *name,
 int bhlock_cpuhp_add_instance(int state, struct hlist_node *node);
 void bhlock_cpuhp_remove_instance(int state, struct hlist_node *node);
 void bhlock_cpuhp_remove_multi(int state);
-void bhlock_cpus_read_lock(void);
-void bhlock_cpus_read_unlock(void);
 
 #endif /* BHLOCK_CPU_HOTPLUG_SHIM_H */

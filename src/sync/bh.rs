@@ -374,6 +374,14 @@ mod tests {
     /// The inline reads give what C's give, in process context, with interrupts off, in a BH
     /// section and in hard-irq; the inline `local_bh_disable()` adds what C's adds.
     #[test]
+    fn bh_disable_refused_with_irqs_off() {
+        let irqs_off = local_interrupt_disable();
+        assert!(local_bh_disable().is_err());
+        drop(irqs_off);
+        assert!(local_bh_disable().is_ok());
+    }
+
+    #[test]
     fn inline_context_matches_the_c_helpers() -> Result {
         assert_eq!(reads(), 0x80);
         {

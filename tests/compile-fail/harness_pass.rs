@@ -4,7 +4,7 @@
 //! follower that is `Send + Sync + 'static` builds into a `CpuWatch` that may be shared and
 //! moved to the task that drops it, as `torture::run` does, `'static` data is served by
 //! debugfs `Files`, and a `KProbe` on a static symbol name is shared by a forced pair's two
-//! threads; the failures of the `cpu_watch_*`, `cpus_held_*`, `debugfs_*` and `kprobe_*`
+//! threads; the failures of the `cpu_watch_*`, `debugfs_*` and `kprobe_*`
 //! cases prove nothing without it.
 //!
 //! expect: none
@@ -19,7 +19,7 @@ mod kprobe;
 include!("layer.inc");
 
 use core::sync::atomic::{AtomicU32, Ordering};
-use cpu_hotplug::{CpuFollower, CpuWatch, CpusHeld};
+use cpu_hotplug::{CpuFollower, CpuWatch};
 use kernel::cpu::CpuId;
 
 struct Counter(AtomicU32);
@@ -44,14 +44,6 @@ fn watch_and_read() -> Result<u32> {
     Ok(onlined)
 }
 
-/// The hotplug lock taken and released in one task.
-fn held_in_one_task(watch: &CpuWatch<Counter>) -> u32 {
-    let held = CpusHeld::new();
-    let onlined = watch.follower().0.load(Ordering::Relaxed);
-    drop(held);
-    onlined
-}
-
 /// A counter served by a debugfs file.
 fn publish() -> Result<debugfs::Files<AtomicU32>> {
     debugfs::Files::new(c"case", KBox::pin(AtomicU32::new(0), GFP_KERNEL)?)?
@@ -72,7 +64,6 @@ pub fn uses() {
     require_send::<CpuWatch<Counter>>();
     require_sync::<CpuWatch<Counter>>();
     let _ = watch_and_read;
-    let _ = held_in_one_task;
     let _ = publish;
     let _ = probe;
 }
