@@ -101,10 +101,13 @@ module! {
         },
         leak: bool {
             default: false,
-            description: "Negative control of the leak check: leak one 128-byte allocation at load (a kmemleak scan must report it)",
+            description: "Negative control of the leak check: leak a few 128-byte allocations at load (a kmemleak scan must report them)",
         },
     },
 }
+
+/// How many allocations the `leak` control leaks (the log line at load says so, for the test).
+const LEAK_CONTROL_OBJECTS: usize = 8;
 
 struct Bhlock {
     baseline: Baseline,
@@ -135,8 +138,13 @@ impl kernel::Module for Bhlock {
             }
         };
         if params.leak {
-            // The pointer is dropped: nothing refers to the allocation any more.
-            KBox::leak(KBox::new([0xb4u8; 128], GFP_KERNEL)?);
+            // Each pointer is dropped: nothing refers to the allocations any more. There are
+            // several, because kmemleak can miss one for a while: a stale copy of its address
+            // in memory it scans (the cached stack of an exited task) makes it look referenced.
+            for _ in 0..LEAK_CONTROL_OBJECTS {
+                KBox::leak(KBox::new([0xb4u8; 128], GFP_KERNEL)?);
+            }
+            pr_info!("leak: {LEAK_CONTROL_OBJECTS} allocations of 128 bytes leaked on purpose\n");
         }
         if params.bench {
             bench::run(&params)?;

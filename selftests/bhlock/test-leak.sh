@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Leaks. Run last in a boot: after every load, run and unload before it, a kmemleak scan must
 # list no unreferenced object that bhlock allocated. Then the negative control: a load with
-# leak=1 leaks one 128-byte allocation, which the same scan must find.
+# leak=1 leaks a few 128-byte allocations, which the same scan must find.
 . "$(dirname "$0")/functions.sh"
 
 setup_test
@@ -39,21 +39,28 @@ objects=$(grep -c '^unreferenced object' "$kmemleak")
 check leak.none_by_bhlock "$([ -z "$leaks" ]; echo $?)" "$leaks"
 ktap_diag "kmemleak lists $objects unreferenced objects in all; none is bhlock's unless shown above"
 
-# The control: the leaked object, its bytes (0xb4) in the hex dump, must be found.
-# kmemleak can miss an object for a scan or two (a stale copy of its address in memory it
-# scans, a stack or a register it saw as a root: its documentation's false negatives; seen once
-# on nort, in the make check of 2026-12-05): the control gets up to four scans before it fails.
+# The control: the leaked objects, their bytes (0xb4) in the hex dump, must be found. The
+# module leaks several and says how many: kmemleak can miss an object for a while (a stale copy
+# of its address in memory it scans, such as the cached stack of an exited task: its
+# documentation's false negatives; one object was missed four scans in a row on nort, in CI on
+# 2026-12-06), and each scan is a chance to see all of them.
 echo clear >"$kmemleak"
+set_marker
 load leak=1 && unload
+leaked=$(log_since_marker | sed -n "s/.*$mod: leak: \([0-9]*\) allocations of 128 bytes.*/\1/p")
 for ((scans = 1; scans <= 4; scans++)); do
 	leaks=$(bhlock_leaks)
-	grep -q 'b4 b4 b4 b4' <<<"$leaks" && break
+	found=$(awk '/^unreferenced object/ { mine = 1 }
+		     mine && /b4 b4 b4 b4/ { found++; mine = 0 }
+		     END { print found + 0 }' <<<"$leaks")
+	[ "$found" -eq 0 ] || break
 done
-[ "$scans" -le 4 ]
-check leak.control_found $? "the leak=1 allocation was not reported in 4 scans:" \
-	"${leaks:-no bhlock leak listed}"
-[ "$scans" -eq 1 ] || [ "$scans" -gt 4 ] ||
-	ktap_diag "the leak=1 allocation was reported at scan $scans"
+[ -n "$leaked" ] && [ "$found" -gt 0 ]
+check leak.control_found $? \
+	"leak=1 leaked ${leaked:-no} allocations (per its log line); none was reported in 4 scans:" \
+	"${leaks:-no bhlock leak listed}" "$(dmesg | grep -i kmemleak | tail -n 3)"
+[ "$found" -eq 0 ] ||
+	ktap_diag "kmemleak reported $found of the $leaked leaked allocations at scan $scans"
 echo clear >"$kmemleak"
 
 ktap_finished
