@@ -113,29 +113,36 @@ function kv(line, key,   m) {
 	return "-"
 }
 function us(ns) { return ns == "-" ? "-" : sprintf("%.1f", ns / 1000) }
+# read_log(f): the figures of one guest log: the last line of each benchmark (one, each, napi),
+# whether lockdep was on (ld), the hard-irq timer lateness (lmin, lmax, lsum, ln; the nb
+# buckets of its histogram in hist, their names in hname), the TSC calibration (mhz).
+function read_log(f,   line, s, j, b, hb, p) {
+	one = each = napi = ""; ld = mhz = "-"; lmin = ""; lmax = lsum = ln = nb = 0
+	for (b in hist) delete hist[b]
+	while ((getline line < f) > 0) {
+		if (line ~ /bench: lock_one_bh /) one = line
+		if (line ~ /bench: lock_each_bh /) each = line
+		if (line ~ /bench: napi /) napi = line
+		if (line ~ /Start of test:/) ld = (line ~ /prove_locking=1/) ? "yes" : "no"
+		if (line ~ /bench: latency /) {
+			s = kv(line, "samples"); ln += s; lsum += kv(line, "avg_ns") * s
+			if (lmin == "" || kv(line, "min_ns") + 0 < lmin) lmin = kv(line, "min_ns") + 0
+			if (kv(line, "max_ns") + 0 > lmax) lmax = kv(line, "max_ns") + 0
+			nb = split(kv(line, "hist_us"), hb, ",")
+			for (j = 1; j <= nb; j++) { split(hb[j], p, ":"); hist[j] += p[2]; hname[j] = p[1] }
+		}
+		if (line ~ /tsc: Refined TSC clocksource calibration:/) { mhz = line; sub(/.*calibration: /, "", mhz); sub(/ MHz.*/, "", mhz) }
+	}
+	close(f)
+}
 BEGIN {
 	nk = split(kernels, ks, " ")
 	printf "bhlock bench, %s: %s, guests under QEMU %s, 2 vCPUs\n\n", date, cpu, accel
 	printf "| kernel | lockdep | lock, 1 BH: Rust ns | C ns | Rust/C (min-max) | lock, BH each: Rust ns | C ns | Rust/C (min-max) | fast path insns Rust+shim/C (calls out) | NAPI Rust items/s | C items/s | Rust/C (min-max) | hard-irq timer late us min/avg/max |\n"
 	printf "|---|---|---:|---:|---|---:|---:|---|---|---:|---:|---|---|\n"
 	for (i = 1; i <= nk; i++) {
-		k = ks[i]; one = each = napi = ins = ""; ld = "-"; lmin = ""; lmax = 0; lsum = 0; ln = 0
-		for (b in hist) delete hist[b]
-		f = out "/" k "/bench.log"
-		while ((getline line < f) > 0) {
-			if (line ~ /bench: lock_one_bh /) one = line
-			if (line ~ /bench: lock_each_bh /) each = line
-			if (line ~ /bench: napi /) napi = line
-			if (line ~ /Start of test:/) ld = (line ~ /prove_locking=1/) ? "yes" : "no"
-			if (line ~ /bench: latency /) {
-				s = kv(line, "samples"); ln += s; lsum += kv(line, "avg_ns") * s
-				if (lmin == "" || kv(line, "min_ns") + 0 < lmin) lmin = kv(line, "min_ns") + 0
-				if (kv(line, "max_ns") + 0 > lmax) lmax = kv(line, "max_ns") + 0
-				nb = split(kv(line, "hist_us"), hb, ",")
-				for (j = 1; j <= nb; j++) { split(hb[j], p, ":"); hist[j] += p[2]; hname[j] = p[1] }
-			}
-		}
-		close(f)
+		k = ks[i]; ins = ""
+		read_log(out "/" k "/bench.log")
 		f = out "/" k "/insns.txt"; getline ins < f; close(f)
 		printf "| %s | %s | %s | %s | %s (%s-%s) | %s | %s | %s (%s-%s) | %s/%s (%s/%s) | %s | %s | %s (%s-%s) | %s/%s/%s |\n", k, ld,
 			kv(one, "rust_ns_per_op"), kv(one, "c_ns_per_op"), kv(one, "ratio"), kv(one, "ratio_min"), kv(one, "ratio_max"),
@@ -157,15 +164,8 @@ BEGIN {
 	printf "| kernel | TSC MHz | reps | lock, 1 BH: Rust | C | Rust/C (min-max) | lock, BH each: Rust | C | Rust/C (min-max) | NAPI per item: Rust | C | empty poll | less empty: Rust | C | Rust/C |\n"
 	printf "|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nk; i++) {
-		k = ks[i]; one = each = napi = ""; mhz = "-"
-		f = out "/" k "/icount.log"
-		while ((getline line < f) > 0) {
-			if (line ~ /bench: lock_one_bh /) one = line
-			if (line ~ /bench: lock_each_bh /) each = line
-			if (line ~ /bench: napi /) napi = line
-			if (line ~ /tsc: Refined TSC clocksource calibration:/) { mhz = line; sub(/.*calibration: /, "", mhz); sub(/ MHz.*/, "", mhz) }
-		}
-		close(f)
+		k = ks[i]
+		read_log(out "/" k "/icount.log")
 		r = kv(napi, "rust_ns_per_item"); c = kv(napi, "c_ns_per_item"); e = kv(napi, "empty_ns_per_item")
 		own_r = own_c = ratio = "-"
 		if (r != "-" && c != "-" && e != "-") {
