@@ -119,14 +119,14 @@ gate_covered() {
 
 # leak_check_covered K: true when test-leak.sh will skip itself in K's clean boot, because at
 # gate size a kernel before K with K's value of the properties its gate_skip_file names ran
-# it (gate_covered). The properties are read from the script; this can tell none (any kernel
-# before K covers it) or preempt_rt (CONFIG_PREEMPT_RT in K's .config, as the module describes
-# it) before K boots, and a script that names any other makes this false: the boot keeps
-# kmemleak. Were this ever true where the script runs, the script fails (it finds
-# kmemleak=off), it does not skip.
+# it (gate_covered). The properties are read from the copy of the script the guests run (the
+# installed one); this can tell none (any kernel before K covers it) or preempt_rt
+# (CONFIG_PREEMPT_RT in K's .config, as the module describes it) before K boots, and a
+# script that names any other makes this false: the boot keeps kmemleak. Were this ever true
+# where the script runs, the script fails (it finds kmemleak=off), it does not skip.
 leak_check_covered() {
 	local props rt=0 line
-	props=$(sed -n 's/^gate_skip_file \("[^"]*"\|[^ ]*\).*/[\1]/p' "$BHLOCK_ROOT/selftests/bhlock/test-leak.sh")
+	props=$(sed -n 's/^gate_skip_file \("[^"]*"\|[^ ]\+\).*/[\1]/p' "$kselftests/bhlock/test-leak.sh")
 	props=${props//\"/}
 	case $props in
 	"[]") [ -n "$(gate_covered "$1")" ]; return;;
