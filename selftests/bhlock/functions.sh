@@ -93,12 +93,14 @@ gate_covered() {
 # gate_skipped "PROPERTY..." NAME...: when gate_covered PROPERTY... holds (the list may be
 # empty: a check that cannot depend on the kernel), a SKIP for each test NAME, and true.
 gate_skipped() {
-	local props=$1 name
+	local props=$1 name reason
 	shift
 	# shellcheck disable=SC2086 # a list of property names
 	gate_covered $props || return 1
+	reason=$(gate_reason "$props")
 	for name in "$@"; do
-		ktap_skip "$(test_name "$name")" "$(gate_reason "$props")"
+		name_of name "$name"
+		ktap_skip "$name" "$reason"
 	done
 }
 
@@ -146,6 +148,7 @@ setup_test() {
 	fi
 	# `modinfo -p`, read once (about 0.2 s under TCG): the parameters' names, ranges and types.
 	modinfo_p=$(modinfo -p "$modinfo_arg")
+	param_parse
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
 		ktap_skip_all "cannot mount debugfs"
 	unload || ktap_skip_all "bhlock is loaded and cannot be unloaded"
@@ -213,17 +216,33 @@ taint_w() {
 	echo $(((taint >> 9) & 1))
 }
 
+# health_now VAR: sets VAR to "DEBUG_LOCKS TAINT_W" (debug_locks, taint_w), without a fork:
+# the checks ask about 100 times a boot.
+health_now() {
+	local key value taint locks=
+	while read -r key value; do
+		[ "$key" != debug_locks: ] || { locks=$value; break; }
+	done </proc/lockdep_stats
+	read -r taint </proc/sys/kernel/tainted
+	printf -v "$1" '%s %s' "$locks" $(((taint >> 9) & 1))
+}
+
 # save_health / health_unchanged: lockdep and taint W before, and whether both are as they were.
+health_before=
 save_health() {
-	health_before="$(debug_locks) $(taint_w)"
+	health_now health_before
 }
 
 health_unchanged() {
-	[ "$(debug_locks) $(taint_w)" = "$health_before" ] && [ "${health_before% *}" = 1 ]
+	local now
+	health_now now
+	[ "$now" = "$health_before" ] && [ "${health_before% *}" = 1 ]
 }
 
 health_diag() {
-	echo "debug_locks and taint W: $health_before -> $(debug_locks) $(taint_w)"
+	local now
+	health_now now
+	echo "debug_locks and taint W: $health_before -> $now"
 }
 
 # bhlock_kthreads: the names of threads a run leaves behind, if any.
@@ -430,40 +449,79 @@ banners_of() {
 
 # --- Results ----------------------------------------------------------------------------
 
-# test_name CASE: the KTAP name, with the kernel flavour that ran it.
+# name_of VAR CASE: sets VAR to the KTAP name of CASE, with the kernel flavour that ran it.
+# A builtin: every result has a name, and a $(...) is a fork (10-40 ms under TCG).
+name_of() {
+	printf -v "$1" '%s.%s' "$2" "$kernel"
+}
+
+# test_name CASE: the same name, printed.
 test_name() {
-	echo "$1.$kernel"
+	local name
+	name_of name "$1"
+	echo "$name"
 }
 
 # check NAME STATUS [DIAGNOSTIC...]: one KTAP result, ok when STATUS is 0; the diagnostics
 # follow a failure.
 check() {
-	local name=$1 status=$2
+	local name status=$2
+	name_of name "$1"
 	shift 2
 	if [ "$status" -eq 0 ]; then
-		ktap_ok "$(test_name "$name")"
+		ktap_ok "$name"
 	else
-		ktap_not_ok "$(test_name "$name")"
+		ktap_not_ok "$name"
 		[ $# -eq 0 ] || ktap_diag "$@"
 	fi
 }
 
 # --- The module's facts ------------------------------------------------------------------
 
+# param_names, param_range, param_type, param_described read `modinfo -p` as parsed once by
+# param_parse, with builtins: test-cycles.sh, test-fuzz.sh and test-params.sh ask about every
+# parameter, and under TCG a sed or grep per question cost 50-120 ms.
+declare -A param_ranges param_types param_descriptions
+param_list=()
+
+# param_parse: each line "NAME:DESCRIPTION (TYPE)" of $modinfo_p: the names in order, the
+# type, and the range "MIN MAX TYPE" where the description states one ("..., a..=b, ...").
+param_parse() {
+	local line name type_re='\(([a-z0-9]*)\)$' range_re='^.*[^0-9-](-?[0-9]+)\.\.=([0-9]+).*\(([a-z0-9]*)\)$'
+	param_list=()
+	param_ranges=()
+	param_types=()
+	param_descriptions=()
+	while IFS= read -r line; do
+		[[ $line =~ ^([a-z_0-9]+): ]] || continue
+		name=${BASH_REMATCH[1]}
+		param_list+=("$name")
+		param_descriptions[$name]=${line#"$name":}
+		[[ $line =~ $type_re ]] && param_types[$name]=${BASH_REMATCH[1]}
+		[[ ${line#"$name":} =~ $range_re ]] &&
+			param_ranges[$name]="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+	done <<<"$modinfo_p"
+}
+
 # param_names: the module's parameters, as `modinfo -p` lists them.
 param_names() {
-	sed -n 's/^\([a-z_0-9]*\):.*/\1/p' <<<"$modinfo_p"
+	[ ${#param_list[@]} -eq 0 ] || printf '%s\n' "${param_list[@]}"
 }
 
 # param_range NAME: "MIN MAX TYPE" from the parameter's description ("..., a..=b, ... (u32)"),
 # nothing when it states no range.
 param_range() {
-	sed -n "s/^$1:.*[^0-9-]\(-\{0,1\}[0-9]\{1,\}\)\.\.=\([0-9]\{1,\}\).*(\([a-z0-9]*\))\$/\1 \2 \3/p" <<<"$modinfo_p"
+	[ -z "${param_ranges[$1]:-}" ] || echo "${param_ranges[$1]}"
 }
 
 # param_type NAME: the parameter's type as modinfo shows it (bool, u32, i32).
 param_type() {
-	sed -n "s/^$1:.*(\([a-z0-9]*\))\$/\1/p" <<<"$modinfo_p"
+	[ -z "${param_types[$1]:-}" ] || echo "${param_types[$1]}"
+}
+
+# param_described NAME ERE: the parameter's description matches ERE.
+param_described() {
+	[[ ${param_descriptions[$1]:-} =~ $2 ]]
 }
 
 # scenario_table: the module's scenario table (debugfs `scenarios`, or the copy that

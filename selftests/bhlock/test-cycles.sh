@@ -19,8 +19,7 @@ cycles=${CYCLES:-$(scaled 6 100)}
 declare -A range_min range_max
 run_params=()
 for p in $(param_names); do
-	grep -q "^$p:.*\(Negative control\|[Bb]enchmark\|[Ss]cenario\)" <<<"$modinfo_p" &&
-		continue
+	param_described "$p" 'Negative control|[Bb]enchmark|[Ss]cenario' && continue
 	[ "$p" = duration ] && continue
 	run_params+=("$p")
 	read -r "range_min[$p]" "range_max[$p]" _ <<<"$(param_range "$p")"
