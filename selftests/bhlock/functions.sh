@@ -203,21 +203,20 @@ unload() {
 
 # debug_locks: lockdep's on/off switch, 0 after any lockdep report.
 debug_locks() {
-	local key value
-	while read -r key value; do
-		[ "$key" = debug_locks: ] && echo "$value" && return
-	done </proc/lockdep_stats
+	local health
+	health_now health
+	echo "${health% *}"
 }
 
 # taint_w: taint bit 9 (W), set by the first WARN() of the boot.
 taint_w() {
-	local taint
-	read -r taint </proc/sys/kernel/tainted
-	echo $(((taint >> 9) & 1))
+	local health
+	health_now health
+	echo "${health#* }"
 }
 
-# health_now VAR: sets VAR to "DEBUG_LOCKS TAINT_W" (debug_locks, taint_w), without a fork:
-# the checks ask about 100 times a boot.
+# health_now VAR: sets VAR to "DEBUG_LOCKS TAINT_W" (lockdep's debug_locks, the taint's W
+# bit), without a fork: the checks ask about 100 times a boot.
 health_now() {
 	local key value taint locks=
 	while read -r key value; do
@@ -498,7 +497,7 @@ param_parse() {
 		param_list+=("$name")
 		param_descriptions[$name]=${line#"$name":}
 		[[ $line =~ $type_re ]] && param_types[$name]=${BASH_REMATCH[1]}
-		[[ ${line#"$name":} =~ $range_re ]] &&
+		[[ ${param_descriptions[$name]} =~ $range_re ]] &&
 			param_ranges[$name]="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
 	done <<<"$modinfo_p"
 }
