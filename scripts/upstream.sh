@@ -288,6 +288,11 @@ upstream_kernel() {
 	kdir=$BHLOCK_CACHE/kernels/upstream-$k-$(basename "$base" | sed -E 's/^.*-([0-9]+\.[0-9.]+)-[0-9a-f]+$/\1/')-$key
 	# The patched source: rust/ (what the build reads of the series) and MAINTAINERS.
 	src=$kdir.src
+	# One build of K's series kernel at a time (make check builds it ahead, beside its tests,
+	# and its upstream job waits here for that build).
+	local lock
+	exec {lock}>"$BHLOCK_CACHE/kernels/upstream-$k.lock"
+	flock "$lock"
 	if [ -f "$kdir/.bhlock-built" ] && [ -d "$src/rust" ]; then
 		ok "apply$sfx" "cached"
 		ok "build$sfx" "kernel cached in $kdir"
@@ -321,6 +326,7 @@ upstream_kernel() {
 		done
 		if [ "$applied" -ne ${#patches[@]} ]; then
 			not_ok "apply$sfx" "$(tail -n 5 "$out/apply.log")"
+			exec {lock}>&-
 			return
 		fi
 		ok "apply$sfx"
@@ -332,9 +338,13 @@ upstream_kernel() {
 			ok "build$sfx" "$((SECONDS - start)) s from a copy of $(basename "$base")"
 		else
 			not_ok "build$sfx" "$(tail -n 20 "$kdir/build.log")"
+			exec {lock}>&-
 			return
 		fi
 	fi
+	exec {lock}>&-
+	# Only the kernel (make check's build_ahead): the checks and boots come with the job.
+	[ -z "${BHLOCK_UPSTREAM_BUILD_ONLY:-}" ] || return
 	if [ -z "$(own_warnings "$kdir/build.log")" ]; then
 		ok "build.no_warnings$sfx"
 	else
