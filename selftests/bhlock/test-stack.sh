@@ -27,7 +27,7 @@ setup_test
 # every BH section of them through the softirq's own lock too: each kind of kernel is
 # measured.
 gate_skip_file "preempt_rt bh_serialised"
-mountpoint -q "$tracing" || mount -t tracefs none "$tracing" 2>/dev/null ||
+is_mounted "$tracing" tracefs || mount -t tracefs none "$tracing" 2>/dev/null ||
 	ktap_skip_all "cannot mount tracefs"
 if [ ! -w /proc/sys/kernel/stack_tracer_enabled ] || [ ! -w "$tracing/stack_max_size" ]; then
 	ktap_skip_all "no stack tracer (CONFIG_STACK_TRACER)"
