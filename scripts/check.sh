@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # check.sh: the test matrix behind `make check`.
 #
-# First the harness's own negative controls (scripts/test-harness.sh) and lint. Then, for
+# The harness's own negative controls (scripts/test-harness.sh) and lint, beside the first
+# kernel's tests, their results after the kernels'. Then, for
 # every kernel of the matrix (nort, rt, rt-bhlock; BHLOCK_KERNELS_ONLY="rt" picks a subset,
 # SCENARIOS="abba lifo_napi" a subset of the scenario table): build it (or take it from the
 # cache), build bhlock.ko against it with no warnings and no stack frame above the kernel's
@@ -189,13 +190,29 @@ table_cases() {
 }
 
 start=$SECONDS
-# stage NAME COMMAND...: a host stage that prints KTAP; its results, and its exit status.
-stage() {
-	local name=$1 status
+# stage_start NAME COMMAND...: starts a host stage that prints KTAP, in the background beside
+# the first kernel's tests (the guest leaves the host idle much of the time); its KTAP, log
+# and exit status go to $BHLOCK_RESULTS/NAME.{ktap,log,status}. Not a child of this shell,
+# whose `wait`s are for the jobs.
+stage_start() {
+	local name=$1
 	shift
+	: "$(
+		{
+			"$@" >"$BHLOCK_RESULTS/$name.ktap" 2>"$BHLOCK_RESULTS/$name.log"
+			echo $? >"$BHLOCK_RESULTS/$name.status.tmp"
+			mv "$BHLOCK_RESULTS/$name.status.tmp" "$BHLOCK_RESULTS/$name.status"
+		} </dev/null >/dev/null 2>&1 &
+	)"
+}
+# stage_results NAME: waits for stage NAME to end, then adds its results and its exit status.
+stage_results() {
+	local name=$1 status
+	while [ ! -f "$BHLOCK_RESULTS/$name.status" ]; do
+		sleep 1
+	done
+	read -r status <"$BHLOCK_RESULTS/$name.status"
 	tree_begin "$name"
-	"$@" >"$BHLOCK_RESULTS/$name.ktap" 2>"$BHLOCK_RESULTS/$name.log"
-	status=$?
 	import_ktap "$BHLOCK_RESULTS/$name.ktap" "$name" "$status"
 	tree_end
 }
@@ -256,8 +273,11 @@ mkdir -p "$BHLOCK_RESULTS/ahead"
 ahead_pid=$(set -m; build_ahead </dev/null >/dev/null 2>&1 & echo $!)
 trap 'kill -- -"$ahead_pid" 2>/dev/null' EXIT
 
-stage harness "$BHLOCK_ROOT/scripts/test-harness.sh"
-stage lint "$BHLOCK_ROOT/scripts/lint.sh"
+# The harness's own negative controls wait on fake boots with short timeouts: at normal
+# priority. Lint only computes: at idle priority, as build_ahead. Their results come after
+# the kernels' (stage_results).
+stage_start harness "$BHLOCK_ROOT/scripts/test-harness.sh"
+stage_start lint chrt --idle 0 "$BHLOCK_ROOT/scripts/lint.sh"
 
 # probe_boots K: the must-fail kernel K (configs/rt-nolock.patch), booted once for each
 # kernel-resource case of the module's table (SCENARIOS selects), with only that resource's
@@ -462,6 +482,8 @@ if [ -s "$BHLOCK_RESULTS/ahead/timings" ]; then
 	cat "$BHLOCK_RESULTS/ahead/timings" >>"$timings"
 fi
 
+stage_results harness
+stage_results lint
 tree_diag "matrix: ${kernels[*]} in $((SECONDS - start)) s; results in $BHLOCK_RESULTS"
 # The documentation's generated tables (Documentation/generated/) against what this run's module
 # says of itself: a parameter or a scenario changed without `make doc-tables` fails here.
