@@ -368,16 +368,20 @@ $(tail -n 15 "$kdir/build-patch-$i.log" 2>/dev/null)"
 		fi
 	fi
 
-	# The doctests, in a boot, then the layer's KUnit suites, in a boot of their own (the
-	# console scan of vng-run.sh fails a boot on any kernel report).
+	# The doctests, in a boot, and the layer's KUnit suites, in a boot of their own (the
+	# console scan of vng-run.sh fails a boot on any kernel report), side by side: KUnit runs
+	# its cases one after another as the kernel boots, so each boot is one thread's work.
+	local doctests_pid kunit_pid
 	mkdir -p "$out/$k"
-	kunit_boot "$kdir" 'rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' "$out/$k/doctests" ||
-		not_ok "boot$sfx" "$(tail -n 5 "$out/$k/doctests.vng.log")"
+	kunit_boot "$kdir" 'rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' "$out/$k/doctests" &
+	doctests_pid=$!
+	kunit_boot "$kdir" "$suite_glob" "$out/$k/kunit" &
+	kunit_pid=$!
+	wait "$doctests_pid" || not_ok "boot$sfx" "$(tail -n 5 "$out/$k/doctests.vng.log")"
 	verdicts doctest "$sfx" "$examples" examples "$out/$k/doctests.console.log" < <(
 		grep -oE '(not ok|ok) [0-9]+ rust_doctest_kernel_[a-z_]*bh_rs_[0-9]+' "$out/$k/doctests.console.log" |
 			sed -E 's/ [0-9]+ rust_doctest_kernel_/ /')
-	kunit_boot "$kdir" "$suite_glob" "$out/$k/kunit" ||
-		not_ok "boot.kunit$sfx" "$(tail -n 5 "$out/$k/kunit.vng.log")"
+	wait "$kunit_pid" || not_ok "boot.kunit$sfx" "$(tail -n 5 "$out/$k/kunit.vng.log")"
 	verdicts kunit "$sfx" ${#suites[@]} "suites (${suites[*]})" "$out/$k/kunit.console.log" < <(
 		tr -d '\r' <"$out/$k/kunit.console.log" | grep -oE '\] (not ok|ok) [0-9]+ rust_[a-z0-9_]+$' |
 			sed -E 's/^\] //; s/ [0-9]+ / /')
