@@ -107,6 +107,8 @@ if [ -z "$seed_dir" ]; then
 fi
 if [ -n "$seed_dir" ]; then
 	log "kernel $name: building $kver in $out, starting from $seed_dir"
+	# (What an interrupted copy left is not a start.)
+	rm -rf "$out.tmp"
 	cp -a "$seed_dir" "$out.tmp"
 	rm -f "$out.tmp/.bhlock-built"
 	mv "$out.tmp" "$out"

@@ -190,72 +190,122 @@ table_cases() {
 }
 
 start=$SECONDS
-# stage_start NAME COMMAND...: starts a host stage that prints KTAP, in the background beside
-# the first kernel's tests (the guest leaves the host idle much of the time); its KTAP, log
-# and exit status go to $BHLOCK_RESULTS/NAME.{ktap,log,status}. Not a child of this shell,
-# whose `wait`s are for the jobs.
+# What runs beside the guests runs at the host's lowest priority, so that it takes only what
+# they leave: SCHED_IDLE where the host allows it, else nice 19.
+if chrt --idle 0 true 2>/dev/null; then
+	at_idle=(chrt --idle 0)
+else
+	at_idle=(nice -n 19)
+fi
+# idle_self: this (sub)shell, and what it starts from now on, at that priority.
+idle_self() {
+	if [ "${at_idle[0]}" = chrt ]; then
+		chrt --idle -p 0 "$BASHPID" >/dev/null
+	else
+		renice -n 19 -p "$BASHPID" >/dev/null
+	fi
+}
+bg_dir=$BHLOCK_RESULTS/bg
+mkdir -p "$bg_dir"
+# detach NAME COMMAND...: runs COMMAND in the background, detached from this shell (whose
+# `wait`s are for the jobs) and in a process group of its own (set -m), so that undetach ends
+# it with everything it started. It holds the lock $bg_dir/NAME.lock, taken here before it
+# starts, for as long as it or anything it started runs (detached_running).
+detach() {
+	local name=$1 lock
+	shift
+	exec {lock}>"$bg_dir/$name.lock"
+	flock "$lock"
+	: "$(set -m; "$@" </dev/null >/dev/null 2>&1 & echo $! >"$bg_dir/$name.pid")"
+	exec {lock}>&-
+}
+# detached_running NAME: whether what detach NAME started, or anything it started, still runs.
+detached_running() {
+	local lock status
+	exec {lock}>"$bg_dir/$1.lock"
+	flock -n "$lock"
+	status=$?
+	exec {lock}>&-
+	[ "$status" -ne 0 ]
+}
+# undetach NAME: ends what detach NAME started, if it still runs (a process group that ended
+# may have left its number to another).
+undetach() {
+	local pid
+	detached_running "$1" && read -r pid <"$bg_dir/$1.pid" && kill -- -"$pid" 2>/dev/null
+}
+trap 'undetach build_ahead; undetach harness; undetach lint' EXIT
+
+# stage_start NAME COMMAND...: starts a host stage that prints KTAP beside the first kernel's
+# tests (detach); its KTAP, log and exit status go to $BHLOCK_RESULTS/NAME.{ktap,log,status}.
 stage_start() {
+	detach "$1" stage_run "$@"
+}
+stage_run() {
 	local name=$1
 	shift
-	: "$(
-		{
-			"$@" >"$BHLOCK_RESULTS/$name.ktap" 2>"$BHLOCK_RESULTS/$name.log"
-			echo $? >"$BHLOCK_RESULTS/$name.status.tmp"
-			mv "$BHLOCK_RESULTS/$name.status.tmp" "$BHLOCK_RESULTS/$name.status"
-		} </dev/null >/dev/null 2>&1 &
-	)"
+	"$@" >"$BHLOCK_RESULTS/$name.ktap" 2>"$BHLOCK_RESULTS/$name.log"
+	echo $? >"$BHLOCK_RESULTS/$name.status.tmp"
+	mv "$BHLOCK_RESULTS/$name.status.tmp" "$BHLOCK_RESULTS/$name.status"
 }
-# stage_results NAME: waits for stage NAME to end, then adds its results and its exit status.
+# stage_results NAME: waits for stage NAME to end, then adds its results and its exit status
+# (1 if it ended without one).
 stage_results() {
-	local name=$1 status
-	while [ ! -f "$BHLOCK_RESULTS/$name.status" ]; do
+	local name=$1 status=1
+	while [ ! -f "$BHLOCK_RESULTS/$name.status" ] && detached_running "$name"; do
 		sleep 1
 	done
-	read -r status <"$BHLOCK_RESULTS/$name.status"
+	read -r status <"$BHLOCK_RESULTS/$name.status" ||
+		echo "# $name ended without an exit status" >>"$BHLOCK_RESULTS/$name.ktap"
 	tree_begin "$name"
-	import_ktap "$BHLOCK_RESULTS/$name.ktap" "$name" "$status"
+	import_ktap "$BHLOCK_RESULTS/$name.ktap" "$name" "${status:-1}"
 	tree_end
 }
-# module_build K KDIR: bhlock.ko against kernel K (built in KDIR) into $BHLOCK_RESULTS/K/module,
-# once: by build_ahead or by K's job, whichever comes first (the other waits for it and takes
-# its result). Prints the .ko's path; its log is $BHLOCK_RESULTS/K/module-build.log.
+
+# module_build K KDIR BY: bhlock.ko against kernel K (built in KDIR) into
+# $BHLOCK_RESULTS/K/module, once for KDIR: by build_ahead or by K's job (BY: ahead, job),
+# whichever comes first; the other waits for it and takes its result. Prints the .ko's path;
+# its log is $BHLOCK_RESULTS/K/module-build.log, and who built it $BHLOCK_RESULTS/K/module.by.
 module_build() {
-	local out=$BHLOCK_RESULTS/$1 lock status
+	local out=$BHLOCK_RESULTS/$1 lock status built_for
 	mkdir -p "$out"
 	exec {lock}>"$out/module.lock"
 	flock "$lock"
-	if [ ! -f "$out/module.status" ]; then
+	read -r status built_for <"$out/module.status" 2>/dev/null
+	if [ "${built_for:-}" != "$2" ]; then
 		"$BHLOCK_ROOT/scripts/build-module.sh" "$2" "$out/module" >"$out/module.path" \
 			2>"$out/module-build.log"
-		echo $? >"$out/module.status"
+		status=$?
+		echo "$status $2" >"$out/module.status"
+		echo "$3" >"$out/module.by"
 	fi
 	exec {lock}>&-
-	read -r status <"$out/module.status"
 	cat "$out/module.path"
 	return "$status"
 }
 
-# build_ahead: every kernel of the matrix, bhlock.ko against each, and the upstream series'
-# kernels, built in the matrix's order in the background at the host's idle priority
-# (SCHED_IDLE) while the jobs test. A TCG guest leaves much of the host idle (its shell runs
-# on one vCPU at a time: the host was 55% busy through three selftests of a nort boot), and a
-# build at idle priority takes only what the guests leave, so a cold cache's builds of the
-# next kernels cost the gate little more than the idle time of this kernel's boots. A job
-# that needs one of these waits for it (build-kernel.sh's lock, module_build's, upstream.sh's)
-# and with nothing beside it that build runs at full speed. Its logs and timing rows go to
-# $BHLOCK_RESULTS/ahead/; its failures are the jobs' to report (they build again, or fail).
+# build_ahead: the kernels of the matrix that the first jobs do not start with, bhlock.ko
+# against each, and the upstream series' kernels, built in the matrix's order beside the jobs
+# at idle priority (at_idle). A TCG guest leaves much of the host idle (its shell runs on one
+# vCPU at a time: the host was 55% busy through three selftests of a nort boot), and these
+# builds take only what the guests leave, so on a cold cache the next kernels build while
+# this one's boots run. A job that needs one of them waits for it (build-kernel.sh's lock,
+# module_build's, upstream.sh's), and a build with nothing beside it runs at full speed. Its
+# logs and timing rows go to $BHLOCK_RESULTS/ahead/. Its failures are the jobs' to report: a
+# kernel that did not build is built again by its job; a module's failure is the job's result.
 build_ahead() {
 	local k kdir t
-	chrt --idle -p 0 "$BASHPID" >/dev/null || return
+	idle_self
 	timings=$BHLOCK_RESULTS/ahead/timings
-	for k in "${kernels[@]}"; do
+	for k in "${kernels[@]:${BHLOCK_PARALLEL_JOBS:-1}}"; do
 		t=$EPOCHREALTIME
 		kdir=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k" 2>"$BHLOCK_RESULTS/ahead/$k.kernel-build.log") ||
 			continue
 		! grep -q ': built in ' "$BHLOCK_RESULTS/ahead/$k.kernel-build.log" ||
-			timing "  kernel $k (built ahead)" "$(since "$t")"
+			timing "  kernel $k" "$(since "$t")"
 		t=$EPOCHREALTIME
-		module_build "$k" "$kdir" >/dev/null && timing "  module $k (built ahead)" "$(since "$t")"
+		module_build "$k" "$kdir" ahead >/dev/null
+		[ "$(cat "$BHLOCK_RESULTS/$k/module.by")" != ahead ] || timing "  module $k" "$(since "$t")"
 	done
 	if [[ " ${kernels[*]} " == *" nort "* ]]; then
 		t=$EPOCHREALTIME
@@ -264,20 +314,17 @@ build_ahead() {
 			"$BHLOCK_ROOT/scripts/upstream.sh" "$BHLOCK_RESULTS/ahead/upstream" \
 			>"$BHLOCK_RESULTS/ahead/upstream.ktap" 2>&1
 		! grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/ahead/upstream.ktap" ||
-			timing "  upstream kernels (built ahead)" "$(since "$t")"
+			timing "  upstream kernels" "$(since "$t")"
 	fi
 }
 mkdir -p "$BHLOCK_RESULTS/ahead"
-# Not a child of this shell, whose `wait`s are for the jobs, and in a process group of its
-# own (set -m), which ends with this script however this one ends.
-ahead_pid=$(set -m; build_ahead </dev/null >/dev/null 2>&1 & echo $!)
-trap 'kill -- -"$ahead_pid" 2>/dev/null' EXIT
+detach build_ahead build_ahead
 
 # The harness's own negative controls wait on fake boots with short timeouts: at normal
-# priority. Lint only computes: at idle priority, as build_ahead. Their results come after
-# the kernels' (stage_results).
+# priority. Lint only computes: at idle priority. Their results come after the kernels'
+# (stage_results).
 stage_start harness "$BHLOCK_ROOT/scripts/test-harness.sh"
-stage_start lint chrt --idle 0 "$BHLOCK_ROOT/scripts/lint.sh"
+stage_start lint "${at_idle[@]}" "$BHLOCK_ROOT/scripts/lint.sh"
 
 # probe_boots K: the must-fail kernel K (configs/rt-nolock.patch), booted once for each
 # kernel-resource case of the module's table (SCENARIOS selects), with only that resource's
@@ -341,14 +388,14 @@ check_kernel() {
 	fi
 	record ok "build.kernel.$k"
 	if grep -q ': built in ' "$BHLOCK_RESULTS/ahead/$k.kernel-build.log" 2>/dev/null; then
-		timing "kernel $k (built ahead, waited for)" "$(since "$t")"
+		timing "kernel $k (built ahead)" "$(since "$t")"
 	elif grep -q ': cached in ' "$out/kernel-build.log"; then
 		timing "kernel $k (cached)" "$(since "$t")"
 	else
 		timing "kernel $k (built)" "$(since "$t")"
 	fi
 	t=$EPOCHREALTIME
-	if ! ko=$(module_build "$k" "$kdir"); then
+	if ! ko=$(module_build "$k" "$kdir" job); then
 		record not-ok "build.module.$k" "$out/module-build.log"
 		tree_end
 		return
@@ -358,7 +405,11 @@ check_kernel() {
 	while IFS= read -r line; do
 		tree_diag "  $line"
 	done < <(head -n 4 "$out/module/frames.txt")
-	timing "module $k" "$(since "$t")"
+	if [ "$(cat "$out/module.by")" = ahead ]; then
+		timing "module $k (built ahead)" "$(since "$t")"
+	else
+		timing "module $k" "$(since "$t")"
+	fi
 	if [[ " ${BHLOCK_PROBE_KERNELS[*]} " == *" $k "* ]]; then
 		probe_boots "$k"
 		tree_diag "kernel $k: $((SECONDS - t0)) s"
@@ -367,10 +418,11 @@ check_kernel() {
 	fi
 	# The compile-fail cases build on the host while the clean boot runs: the guest leaves
 	# the host's cores idle much of the time (its tests sleep, wait and reload).
-	# At idle priority, as build_ahead: the guest's vCPUs come first.
+	# At nice 19: the guest's vCPUs come first, and then this, which the job waits for after
+	# the clean boot, before build_ahead (idle priority).
 	(
 		t=$EPOCHREALTIME
-		chrt --idle -p 0 "$BASHPID" >/dev/null
+		renice -n 19 -p "$BASHPID" >/dev/null
 		"$BHLOCK_ROOT/scripts/compile-fail.sh" "$kdir" "$k" "$out/compile-fail" >"$out/compile-fail.ktap"
 		echo $? >"$out/compile-fail.status"
 		since "$t" >"$out/compile-fail.time"
@@ -430,7 +482,9 @@ check_upstream() {
 	tree_end
 	read -r kboot user test off wall <"$BHLOCK_RESULTS/upstream/nort/doctests.console.log.phases" ||
 		kboot=- user=- test=- off=- wall=-
-	if ! grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/upstream.ktap"; then
+	if grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/ahead/upstream.ktap" 2>/dev/null; then
+		timing "upstream (kernels built ahead)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
+	elif ! grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/upstream.ktap"; then
 		timing "upstream (kernel cached)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
 	else
 		timing "upstream (kernel built)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
@@ -476,9 +530,9 @@ done
 wait
 results_so_far
 # What build_ahead has left to do, no job needs any more.
-kill -- -"$ahead_pid" 2>/dev/null
+undetach build_ahead
 if [ -s "$BHLOCK_RESULTS/ahead/timings" ]; then
-	timing "built ahead, beside the tests (wall):"
+	timing "built ahead, beside the tests (wall s of each build):"
 	cat "$BHLOCK_RESULTS/ahead/timings" >>"$timings"
 fi
 

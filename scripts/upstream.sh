@@ -275,7 +275,8 @@ verdicts() {
 
 # upstream_kernel K: the series applied to a copy of test kernel K's build with the kernel
 # crate's doctests on (configs/upstream.config), built, cached by everything that goes into
-# it, and booted twice: the doctests of the layer's files, then its KUnit suites. On nort (the
+# it, and booted twice, side by side: the doctests of the layer's files, and its KUnit suites.
+# BHLOCK_UPSTREAM_BUILD_ONLY=1 stops after the build (make check builds ahead). On nort (the
 # first), each prefix of the series builds too (rust/, where the series lives), so the series
 # bisects, and so does the kernel's rustdoc. Checks are named upstream.CHECK on nort and
 # upstream.CHECK.K elsewhere.

@@ -25,8 +25,8 @@
 #                  for the splat boots.
 
 set -u
-# Builtins only here and in setup_test, which every script runs first: under TCG a program
-# costs 50-120 ms to start, a fork 10-40 ms (Documentation/measurements.rst).
+# No program started here, and only modinfo in setup_test, which every script runs first:
+# under TCG a program costs 50-120 ms to start, a fork 10-40 ms (Documentation/measurements.rst).
 selftest_dir=${BASH_SOURCE[0]%/*}
 [ "$selftest_dir" != "${BASH_SOURCE[0]}" ] || selftest_dir=.
 [[ $selftest_dir == /* ]] || selftest_dir=$PWD/$selftest_dir
@@ -42,7 +42,7 @@ scale=${BHLOCK_SCALE:-gate}
 # each banner quoted as scripts/vng-run.sh's ere_quote does for the console (a backslash before
 # each of []\.*^$+?(){}|), the banners as alternatives.
 banners_re=
-while IFS= read -r line; do
+while IFS= read -r line || [ -n "$line" ]; do
 	[[ -z $line || $line == '#'* ]] && continue
 	line=${line//"\\"/"\\\\"}
 	for c in '[' ']' '.' '*' '^' '$' '+' '?' '(' ')' '{' '}' '|'; do
