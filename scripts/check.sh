@@ -255,7 +255,7 @@ stage_results() {
 	while [ ! -f "$BHLOCK_RESULTS/$name.status" ] && detached_running "$name"; do
 		sleep 1
 	done
-	read -r status <"$BHLOCK_RESULTS/$name.status" ||
+	read -r status 2>/dev/null <"$BHLOCK_RESULTS/$name.status" ||
 		echo "# $name ended without an exit status" >>"$BHLOCK_RESULTS/$name.ktap"
 	tree_begin "$name"
 	import_ktap "$BHLOCK_RESULTS/$name.ktap" "$name" "${status:-1}"
