@@ -191,19 +191,20 @@ table_cases() {
 
 start=$SECONDS
 # What runs beside the guests runs at the host's lowest priority, so that it takes only what
-# they leave: SCHED_IDLE where the host allows it, else nice 19.
-if chrt --idle 0 true 2>/dev/null; then
-	at_idle=(chrt --idle 0)
-else
-	at_idle=(nice -n 19)
-fi
-# idle_self: this (sub)shell, and what it starts from now on, at that priority.
+# they leave. idle_self: this (sub)shell, and what it starts from now on, at SCHED_IDLE where
+# the host allows it, else at nice 19.
 idle_self() {
-	if [ "${at_idle[0]}" = chrt ]; then
-		chrt --idle -p 0 "$BASHPID" >/dev/null
-	else
-		renice -n 19 -p "$BASHPID" >/dev/null
-	fi
+	chrt --idle -p 0 "$BASHPID" >/dev/null 2>&1 || renice -n 19 -p "$BASHPID" >/dev/null
+}
+# at_idle COMMAND...: COMMAND at that priority, run by a detached process (detach).
+at_idle() {
+	idle_self
+	"$@"
+}
+# series_built KTAP: whether upstream.sh built the series' kernels in the run that printed KTAP
+# (else it found them cached).
+series_built() {
+	grep -q '^# [0-9]* s from a copy of ' "$1" 2>/dev/null
 }
 bg_dir=$BHLOCK_RESULTS/bg
 mkdir -p "$bg_dir"
@@ -286,7 +287,7 @@ module_build() {
 
 # build_ahead: the kernels of the matrix that the first jobs do not start with, bhlock.ko
 # against each, and the upstream series' kernels, built in the matrix's order beside the jobs
-# at idle priority (at_idle). A TCG guest leaves much of the host idle (its shell runs on one
+# at idle priority (idle_self). A TCG guest leaves much of the host idle (its shell runs on one
 # vCPU at a time: the host was 55% busy through three selftests of a nort boot), and these
 # builds take only what the guests leave, so on a cold cache the next kernels build while
 # this one's boots run. A job that needs one of them waits for it (build-kernel.sh's lock,
@@ -313,8 +314,7 @@ build_ahead() {
 			BHLOCK_UPSTREAM_KERNELS=$(printf '%s\n' "${kernels[@]}" | grep -xE 'nort|rt' | paste -sd' ') \
 			"$BHLOCK_ROOT/scripts/upstream.sh" "$BHLOCK_RESULTS/ahead/upstream" \
 			>"$BHLOCK_RESULTS/ahead/upstream.ktap" 2>&1
-		! grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/ahead/upstream.ktap" ||
-			timing "  upstream kernels" "$(since "$t")"
+		! series_built "$BHLOCK_RESULTS/ahead/upstream.ktap" || timing "  upstream kernels" "$(since "$t")"
 	fi
 }
 mkdir -p "$BHLOCK_RESULTS/ahead"
@@ -324,7 +324,7 @@ detach build_ahead build_ahead
 # priority. Lint only computes: at idle priority. Their results come after the kernels'
 # (stage_results).
 stage_start harness "$BHLOCK_ROOT/scripts/test-harness.sh"
-stage_start lint "${at_idle[@]}" "$BHLOCK_ROOT/scripts/lint.sh"
+stage_start lint at_idle "$BHLOCK_ROOT/scripts/lint.sh"
 
 # probe_boots K: the must-fail kernel K (configs/rt-nolock.patch), booted once for each
 # kernel-resource case of the module's table (SCENARIOS selects), with only that resource's
@@ -482,9 +482,9 @@ check_upstream() {
 	tree_end
 	read -r kboot user test off wall <"$BHLOCK_RESULTS/upstream/nort/doctests.console.log.phases" ||
 		kboot=- user=- test=- off=- wall=-
-	if grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/ahead/upstream.ktap" 2>/dev/null; then
+	if series_built "$BHLOCK_RESULTS/ahead/upstream.ktap"; then
 		timing "upstream (kernels built ahead)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
-	elif ! grep -q '^# [0-9]* s from a copy of ' "$BHLOCK_RESULTS/upstream.ktap"; then
+	elif ! series_built "$BHLOCK_RESULTS/upstream.ktap"; then
 		timing "upstream (kernel cached)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
 	else
 		timing "upstream (kernel built)" "$(since "$t")" "$kboot" "$user" "$test" "$off"
