@@ -25,8 +25,8 @@
 #                  for the splat boots.
 
 set -u
-# No program started here, and only modinfo in setup_test, which every script runs first:
-# under TCG a program costs 50-120 ms to start, a fork 10-40 ms (Documentation/measurements.rst).
+# No program started here, and none in setup_test, which every script runs first: under TCG
+# a program costs 50-150 ms to start, a fork 10-40 ms (Documentation/measurements.rst).
 selftest_dir=${BASH_SOURCE[0]%/*}
 [ "$selftest_dir" != "${BASH_SOURCE[0]}" ] || selftest_dir=.
 [[ $selftest_dir == /* ]] || selftest_dir=$PWD/$selftest_dir
@@ -158,9 +158,6 @@ setup_test() {
 	else
 		ktap_skip_all "no bhlock.ko (set BHLOCK_KO) and no installed bhlock module"
 	fi
-	# `modinfo -p`, read once (about 0.2 s under TCG): the parameters' names, ranges and types.
-	modinfo_p=$(modinfo -p "$modinfo_arg")
-	param_parse
 	is_mounted /sys/kernel/debug debugfs || mount -t debugfs none /sys/kernel/debug ||
 		ktap_skip_all "cannot mount debugfs"
 	unload || ktap_skip_all "bhlock is loaded and cannot be unloaded"
@@ -498,10 +495,31 @@ check() {
 # --- The module's facts ------------------------------------------------------------------
 
 # param_names, param_range, param_type, param_described read `modinfo -p` as parsed once by
-# param_parse, with builtins: test-cycles.sh, test-fuzz.sh and test-params.sh ask about every
+# params_read, with builtins: test-cycles.sh, test-fuzz.sh and test-params.sh ask about every
 # parameter, and under TCG a sed or grep per question cost 50-120 ms.
 declare -A param_ranges param_types param_descriptions
 param_list=()
+params_read_done=0
+
+# params_read: runs `modinfo -p` (0.3 s under TCG) and parses it, once. Only the scripts that
+# ask about parameters need it, so it is not in setup_test: a script calls it before its
+# first question in a subshell ($(param_names)), else each subshell would read modinfo again.
+params_read() {
+	[ "$params_read_done" = 1 ] && return 0
+	modinfo_p=$(modinfo -p "$modinfo_arg") || return 1
+	param_parse
+	params_read_done=1
+}
+
+# params_needed: params_read, for a script that asks about the parameters in subshells
+# ($(param_names)), before its first question. A module whose parameters modinfo does not
+# list fails the script, whose checks would otherwise run over no parameter at all.
+params_needed() {
+	params_read && [ ${#param_list[@]} -gt 0 ] && return 0
+	ktap_plan 1
+	check module.params_readable 1 "modinfo -p $modinfo_arg listed no parameter"
+	ktap_finished
+}
 
 # param_parse: each line "NAME:DESCRIPTION (TYPE)" of $modinfo_p: the names in order, the
 # type, and the range "MIN MAX TYPE" where the description states one ("..., a..=b, ...").
@@ -524,30 +542,38 @@ param_parse() {
 
 # param_names: the module's parameters, as `modinfo -p` lists them.
 param_names() {
+	params_read || return 1
 	[ ${#param_list[@]} -eq 0 ] || printf '%s\n' "${param_list[@]}"
 }
 
 # param_range NAME: "MIN MAX TYPE" from the parameter's description ("..., a..=b, ... (u32)"),
 # nothing when it states no range.
 param_range() {
+	params_read || return 1
 	[ -z "${param_ranges[$1]:-}" ] || echo "${param_ranges[$1]}"
 }
 
 # param_type NAME: the parameter's type as modinfo shows it (bool, u32, i32).
 param_type() {
+	params_read || return 1
 	[ -z "${param_types[$1]:-}" ] || echo "${param_types[$1]}"
 }
 
 # param_described NAME ERE: the parameter's description matches ERE.
 param_described() {
+	params_read || return 1
 	[[ ${param_descriptions[$1]:-} =~ $2 ]]
 }
 
 # scenario_table: the module's scenario table (debugfs `scenarios`, or the copy that
 # scenario_table_file names), without its header; the module must be loaded to read debugfs.
+# With builtins: a splat boot asks three times before its case runs.
 scenario_table_file=$debugfs/scenarios
 scenario_table() {
-	grep -v '^#' "$scenario_table_file"
+	local line
+	while IFS= read -r line || [ -n "$line" ]; do
+		[[ $line == '#'* ]] || printf '%s\n' "$line"
+	done <"$scenario_table_file"
 }
 
 # scenario_names CLASS: the names of the table's cases of CLASS (scenario, splat or kernel), as

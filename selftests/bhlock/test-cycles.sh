@@ -11,6 +11,7 @@ setup_test
 # Loads, runs and unloads: their threads and locks differ with PREEMPT_RT, not with the BH
 # lock.
 gate_skip_file preempt_rt
+params_needed
 cycles=${CYCLES:-$(scaled 6 100)}
 
 # The parameters a torture run takes, with their ranges: every one but the negative controls,

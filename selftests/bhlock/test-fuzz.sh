@@ -8,6 +8,7 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
+params_needed
 
 # Parameters: for each, values its type cannot parse; insmod must fail and leave no module
 # behind. A bool takes y/n/1/0/on/off and anything starting with y, n, t, f, 1 or 0. The

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/functions.sh"
 
 setup_test
+params_needed
 
 # Every parameter of the module's own report ("no run yet: name=value ...") is in modinfo.
 load

@@ -25,7 +25,7 @@ if [ -s "${BHLOCK_TABLE_IN:-}" ]; then
 else
 	load || ktap_skip_all "insmod failed"
 fi
-if ! SCENARIOS='' scenario_names splat | grep -qx -- "$name"; then
+if [[ $'\n'$(SCENARIOS='' scenario_names splat)$'\n' != *$'\n'"$name"$'\n'* ]]; then
 	unload
 	ktap_skip_all "no splat case $name in the module's table"
 fi
