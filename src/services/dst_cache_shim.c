@@ -14,7 +14,7 @@
 #include "dst_cache_shim.h"
 
 /*
- * The test kernels have it through IPV6_SIT (NET_IP_TUNNEL selects it); a
+ * The test kernels have it through NET_IPIP (NET_IP_TUNNEL selects it); a
  * kernel without it has no dst_cache to probe.
  */
 #if !IS_ENABLED(CONFIG_DST_CACHE)

@@ -34,7 +34,7 @@
 //! After a fault the caches and the dsts are leaked, never released: their counts are wrong,
 //! and a release by the count would free a dst still in use. The must-fail kernel's
 //! `bhlock_unlocked=dst_cache` removes the cache's nested-BH lock. The test kernels have
-//! `CONFIG_DST_CACHE` through `IPV6_SIT` (`NET_IP_TUNNEL` selects it).
+//! `CONFIG_DST_CACHE` through `NET_IPIP` (`NET_IP_TUNNEL` selects it).
 
 use core::{
     ptr,
