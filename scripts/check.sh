@@ -172,9 +172,13 @@ boot_results() {
 # the installed kselftest directory through its runner, each script's output in LOGS/SCRIPT
 # (the runner's --per-test-log; its stdout then has the runner's own lines). Without it the
 # runner writes each script's output by opening /dev/stdout again, and in the guest the two
-# writers overwrite each other's lines.
+# writers overwrite each other's lines. The guest has no perl (scripts/guest-init.c), so the
+# runner puts each line of a script's output through sed, whose output to a file is
+# block-buffered: a guest that dies in a script would leave nothing of it in LOGS/SCRIPT, where
+# the host looks for what it printed last (import_kselftest). stdbuf makes it line-buffered,
+# as the runner itself does for the scripts.
 run_kselftests() {
-	local cmd="cd '$kselftests' && ./run_kselftest.sh ${runner_args[*]} --per-test-log '$1'" script
+	local cmd="cd '$kselftests' && stdbuf --output=L ./run_kselftest.sh ${runner_args[*]} --per-test-log '$1'" script
 	shift
 	for script in "$@"; do
 		cmd+=" -t bhlock:$script"
