@@ -681,15 +681,26 @@ every_cpu_did() {
 
 # --- Scenario cases ----------------------------------------------------------------------
 
-# scenario_index NAME: the line of case NAME in the module's table, counting from 1: the
-# value of the `scenario` parameter that runs it at load.
-scenario_index() {
-	local i=0 name _
-	while IFS=$'\t' read -r name _; do
+# scenario_cases: case_index[NAME], the line of case NAME in the module's table counting from
+# 1 (the value of the `scenario` parameter that runs it at load), and case_class[NAME], its
+# class, for every case, in one pass.
+declare -A case_index case_class
+scenario_cases() {
+	local i=0 name class _
+	case_index=()
+	case_class=()
+	while IFS=$'\t' read -r name class _; do
 		i=$((i + 1))
-		[ "$name" != "$1" ] || { echo "$i"; return 0; }
+		case_index[$name]=$i
+		# shellcheck disable=SC2034 # read by the scripts (test-load.sh)
+		case_class[$name]=$class
 	done < <(scenario_table)
-	return 1
+}
+
+# scenario_index NAME: case_index[NAME] (scenario_cases), printed.
+scenario_index() {
+	scenario_cases
+	[ -n "${case_index[$1]:-}" ] && echo "${case_index[$1]}"
 }
 
 # run_case CLASS NAME [INDEX]: runs case NAME of the module's table and prints its KTAP line,

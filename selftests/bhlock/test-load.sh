@@ -22,15 +22,9 @@ setup_test
 gate_skip_file "" "each case's verdict on this kernel comes from test-scenarios.sh and test-kernel.sh; what this file adds is the way a load picks and runs its cases"
 load || ktap_skip_all "insmod failed"
 mapfile -t cases < <(scenario_names scenario; scenario_names kernel)
-# Each case's line number in the table (its scenario=N) and class, in one pass with builtins:
-# an awk and two forks per case had cost about half a second each under TCG.
-declare -A index class
-i=0
-while IFS=$'\t' read -r name case_class _; do
-	i=$((i + 1))
-	index[$name]=$i
-	class[$name]=$case_class
-done < <(scenario_table)
+# Each case's line in the table (its scenario=N) and class, in one pass (an awk and two forks
+# per case had cost about half a second each under TCG).
+scenario_cases
 unload
 ktap_plan $((${#cases[@]} + 1))
 
@@ -58,9 +52,9 @@ first=${cases[0]:-}
 last=${cases[-1]:-}
 for name in "${cases[@]}"; do
 	if [ "$scale" = soak ] || [ "$name" = "$first" ] || [ "$name" = "$last" ]; then
-		run_case "load.${class[$name]}" "$name" "${index[$name]}"
+		run_case "load.${case_class[$name]}" "$name" "${case_index[$name]}"
 	else
-		case_result "load.${class[$name]}" "$name" "${case_log[$name]:-}"
+		case_result "load.${case_class[$name]}" "$name" "${case_log[$name]:-}"
 	fi
 done
 ktap_finished
