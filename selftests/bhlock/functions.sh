@@ -689,27 +689,21 @@ scenario_cases() {
 	local i=0 name class _
 	case_index=()
 	case_class=()
+	# shellcheck disable=SC2034 # both read by the scripts (test-load.sh, test-splat.sh)
 	while IFS=$'\t' read -r name class _; do
 		i=$((i + 1))
 		case_index[$name]=$i
-		# shellcheck disable=SC2034 # read by the scripts (test-load.sh)
 		case_class[$name]=$class
 	done < <(scenario_table)
 }
 
-# scenario_index NAME: case_index[NAME] (scenario_cases), printed.
-scenario_index() {
-	scenario_cases
-	[ -n "${case_index[$1]:-}" ] && echo "${case_index[$1]}"
-}
-
 # run_case CLASS NAME [INDEX]: runs case NAME of the module's table and prints its KTAP line,
-# CLASS.NAME.KERNEL: through debugfs `control`, or, with INDEX (scenario_index NAME), the
-# way a user runs one case at load, `insmod bhlock.ko scenario=INDEX`, with the module not
-# loaded before and unloaded after. The module is the one judge: it reads the four signals
-# (its own detection, debug_locks, taint W, the report banners since the case began) and
-# prints "scenario NAME: End of test: SUCCESS" when they are what its table expects on this
-# kernel. The shell only shows them.
+# CLASS.NAME.KERNEL: through debugfs `control`, or, with INDEX (case_index[NAME] of
+# scenario_cases), the way a user runs one case at load, `insmod bhlock.ko scenario=INDEX`,
+# with the module not loaded before and unloaded after. The module is the one judge: it
+# reads the four signals (its own detection, debug_locks, taint W, the report banners since
+# the case began) and prints "scenario NAME: End of test: SUCCESS" when they are what its
+# table expects on this kernel. The shell only shows them.
 run_case() {
 	local class=$1 name=$2 index=${3:-}
 	set_marker

@@ -25,12 +25,13 @@ if [ -s "${BHLOCK_TABLE_IN:-}" ]; then
 else
 	load || ktap_skip_all "insmod failed"
 fi
-if [[ $'\n'$(SCENARIOS='' scenario_names splat)$'\n' != *$'\n'"$name"$'\n'* ]]; then
+scenario_cases
+if [ "${case_class[$name]:-}" != splat ]; then
 	unload
 	ktap_skip_all "no splat case $name in the module's table"
 fi
 [ -z "${BHLOCK_EXPECT_FILE:-}" ] || write_expected_reports "$name" "$BHLOCK_EXPECT_FILE"
-index=$(scenario_index "$name")
+index=${case_index[$name]}
 unload
 ktap_plan 1
 run_case splat "$name" "$index"
