@@ -79,6 +79,21 @@ boot() {
 	boot_results "$1" "$2" "${@:4}"
 }
 
+# boot_script K NAME SCRIPT: boots kernel K for one script of the installed kselftest
+# directory, run on its own rather than through the runner, whose own steps start some twenty
+# programs a script (a TCG guest takes 100-300 ms to start one: about 6 s a boot); the clean
+# boot of each kernel runs them through the runner. Its results are the runner's: the script's
+# own, then kselftest.SCRIPT.K from its exit status (import_script), which the guest writes to
+# $out/NAME.script-status; the boot's own verdict is the boot's alone.
+boot_script() {
+	local k=$1 boot=$2 script=$3
+	rm -f "$out/$boot.script-status"
+	boot_run "$k" "$boot" "cd '$kselftests/bhlock' && ./$script; echo \$? >'$out/$boot.script-status'"
+	tree_begin "boot.$boot.$k"
+	import_script "$out/$boot.ktap" "$out/$boot.script-status" "kselftest.${script%.sh}.$k"
+	boot_verdict "$k" "$boot"
+}
+
 # boot_run K NAME COMMAND: the boot of `boot`, without its results; its exit status goes to
 # $out/NAME.status. Boots of one kernel may run side by side (their files are their own).
 boot_run() {
@@ -120,33 +135,45 @@ gate_covered() {
 	done
 }
 
-# leak_check_covered K: true when test-leak.sh will skip itself in K's clean boot, because at
-# gate size a kernel before K with K's value of the properties its gate_skip_file names ran
-# it (gate_covered). The properties are read from the copy of the script the guests run (the
-# installed one); this can tell none (any kernel before K covers it) or preempt_rt
-# (CONFIG_PREEMPT_RT in K's .config, as the module describes it) before K boots, and a
-# script that names any other makes this false: the boot keeps kmemleak. Were this ever true
-# where the script runs, the script fails (it finds kmemleak=off), it does not skip.
-leak_check_covered() {
+# script_covered K SCRIPT: true when SCRIPT of the installed kselftest directory would skip
+# itself whole in K's clean boot (its top-level gate_skip_file, selftests/bhlock/functions.sh):
+# at gate size a kernel before K with K's value of the properties it names ran it
+# (gate_covered); that kernel's line goes to $covered_by, the properties to $covered_props. The
+# properties are read from the script; this can tell none (any kernel before K covers it) or
+# preempt_rt (CONFIG_PREEMPT_RT in K's .config, as the module describes it) before K boots, and
+# a script that names any other is not covered here: it runs, and decides for itself.
+script_covered() {
 	local props rt=0 line
-	props=$(sed -n 's/^gate_skip_file \("[^"]*"\|[^ ]\+\).*/[\1]/p' "$kselftests/bhlock/test-leak.sh")
+	props=$(sed -n 's/^gate_skip_file \("[^"]*"\|[^ ]\+\).*/[\1]/p' "$kselftests/bhlock/$2")
 	props=${props//\"/}
 	case $props in
-	"[]") [ -n "$(gate_covered "$1")" ]; return;;
-	"[preempt_rt]") ;;
+	"[]" | "[preempt_rt]") ;;
 	*) return 1;;
 	esac
-	! grep -qx 'CONFIG_PREEMPT_RT=y' "$kdir/.config" || rt=1
+	covered_props=${props//[][]/}
+	grep -qx 'CONFIG_PREEMPT_RT=y' "$kdir/.config" && rt=1
 	while IFS= read -r line; do
-		[[ " $line " != *" preempt_rt=$rt "* ]] || return 0
+		[ -n "$line" ] || continue
+		[ "$props" = "[]" ] || [[ " $line " == *" preempt_rt=$rt "* ]] || continue
+		covered_by=$line
+		return 0
 	done < <(gate_covered "$1")
 	return 1
 }
 
+# leak_check_covered K: true when test-leak.sh is not run in K's clean boot (script_covered):
+# the boot goes without kmemleak. Were test-leak.sh ever run in a boot with kmemleak off, it
+# fails (it finds kmemleak=off), it does not skip.
+leak_check_covered() {
+	script_covered "$1" test-leak.sh
+}
+
 # boot_results K NAME [SCRIPT...]: the results of boot NAME of kernel K, which has ended; see
-# `boot`.
+# `boot`. Then a SKIP for each script of not_run ("SCRIPT|PROPERTIES|COVERING_KERNEL", the clean
+# boot's scripts that the host did not run: script_covered), which it empties.
+not_run=()
 boot_results() {
-	local k=$1 boot=$2 vm_status line
+	local k=$1 boot=$2 vm_status entry script props covered_by
 	shift 2
 	tree_begin "boot.$boot.$k"
 	read -r vm_status <"$out/$boot.status" || vm_status=1
@@ -155,6 +182,20 @@ boot_results() {
 	else
 		import_ktap "$out/$boot.ktap" "boot.$boot.$k" "$vm_status"
 	fi
+	for entry in "${not_run[@]}"; do
+		IFS='|' read -r script props covered_by <<<"$entry"
+		record skip "kselftest.${script%.sh}.$k"
+		tree_diag "kselftest.${script%.sh}.$k: gate size: not run, its verdict depends on ${props:-no property of the kernel}, and it ran on a kernel that agrees ($covered_by)"
+	done
+	not_run=()
+	boot_verdict "$k" "$boot"
+}
+
+# boot_verdict K NAME: the end of boot NAME's subtree: its timing row and its own verdict,
+# vm.NAME.K (vng-run.sh's exit status), then tree_end.
+boot_verdict() {
+	local k=$1 boot=$2 vm_status line
+	read -r vm_status <"$out/$boot.status" || vm_status=1
 	boot_timing "boot $k $boot" "$out/$boot.console.log.phases"
 	if [ "$vm_status" -eq 0 ]; then
 		# A boot that passed after a stall before init says so (scripts/vng-run.sh).
@@ -348,8 +389,7 @@ probe_boots() {
 	[ ${#names[@]} -gt 0 ] || [ -n "${SCENARIOS:-}" ] || record not-ok "scenario.table.$k" "$out/table.vm.log"
 	for name in "${names[@]}"; do
 		BHLOCK_VNG_APPEND="bhlock_unlocked=$name" SCENARIOS=$name \
-			boot "$k" "kernel-$name" "$(run_kselftests "$out/kernel-$name.logs" test-kernel.sh)" \
-			test-kernel.sh
+			boot_script "$k" "kernel-$name" test-kernel.sh
 	done
 	# A resource that the stock kernels leave unprotected (the table's "# unprotected in
 	# stock:" line) has bhlock's candidate fix in K instead, which bhlock_unlocked=NAME took
@@ -361,8 +401,7 @@ probe_boots() {
 		[[ $stock_unlocked != *",$name,"* ]] || fixed+=("$name")
 	done
 	[ ${#fixed[@]} -eq 0 ] ||
-		SCENARIOS="${fixed[*]}" boot "$k" kernel-fixed \
-			"$(run_kselftests "$out/kernel-fixed.logs" test-kernel.sh)" test-kernel.sh
+		SCENARIOS="${fixed[*]}" boot_script "$k" kernel-fixed test-kernel.sh
 }
 
 # in_parallel COMMAND...: runs COMMAND in the background, at most BHLOCK_PARALLEL_BOOTS
@@ -433,13 +472,25 @@ check_kernel() {
 	) &
 	compile_fail=$!
 	rm -f "$out/scenarios.tsv"
-	boot_run "$k" clean "$(run_kselftests "$out/clean.logs")"
+	# The scripts that would only skip themselves whole (script_covered) are not run: each costs
+	# a TCG guest some 4 s of the runner's own steps for its one SKIP line, which the host
+	# records instead (boot_results, not_run).
+	local progs=() script
+	not_run=()
+	for script in "${test_progs[@]}"; do
+		if script_covered "$k" "$script"; then
+			not_run+=("$script|$covered_props|$covered_by")
+		else
+			progs+=("$script")
+		fi
+	done
+	boot_run "$k" clean "$(run_kselftests "$out/clean.logs" "${progs[@]}")"
 	wait "$compile_fail"
 	tree_begin "compile_fail.$k"
 	import_ktap "$out/compile-fail.ktap" "compile_fail.$k" "$(cat "$out/compile-fail.status")"
 	tree_end
 	timing "compile-fail $k (beside the clean boot)" "$(cat "$out/compile-fail.time")"
-	boot_results "$k" clean "${test_progs[@]}"
+	boot_results "$k" clean "${progs[@]}"
 	# What this kernel now covers for the kernels after it (gate_covered).
 	rm -f "$out/covers"
 	if [ "$(cat "$out/clean.status" 2>/dev/null)" = 0 ] && [ -s "$out/scenarios.tsv" ]; then

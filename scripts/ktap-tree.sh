@@ -164,6 +164,22 @@ import_kselftest() {
 	done
 }
 
+# import_script FILE STATUS_FILE NAME: a kselftest script run on its own, not through the
+# runner: what it printed (FILE), as import_ktap reads it, then NAME, its verdict as the
+# runner gives one, from the exit status the guest wrote to STATUS_FILE after it: 0 (KSFT_PASS)
+# ok, 4 (KSFT_SKIP) skip, any other a failure; no status at all (the guest died in it) too.
+import_script() {
+	local file=$1 status_file=$2 name=$3 status=
+	import_ktap "$file" "$name"
+	read -r status 2>/dev/null <"$status_file"
+	case $status in
+	0) record ok "$name";;
+	4) record skip "$name";;
+	*) record not-ok "$name"
+	   tree_diag "$name: ${status:+exit status $status}${status:-no exit status: the boot ended in it}";;
+	esac
+}
+
 tree_end() {
 	local name=${t_name[depth]} lines=${t_lines[depth]} count=${t_count[depth]} bad=${t_bad[depth]}
 	local block line

@@ -102,6 +102,23 @@ printf '# timeout set to 300\n# TAP version 13\n# 1..1\n# ok 1 d.one.nort\n' >"$
 verdict kselftest_log_complete_passes 0 "$tmp/logs/test-d.sh" \
 	import_kselftest "$tmp/runner-d" "$tmp/logs" nort test-d.sh
 
+# A script run on its own, without the runner (check.sh's boot_script, the probe's boots): its
+# verdict comes from the exit status the guest wrote after it. All it printed passed, and it
+# exited 1; or it left no status (the guest died in it); or it skipped (4), which is no failure;
+# or it passed.
+printf 'TAP version 13\n1..1\nok 1 e.one.nort\n' >"$tmp/alone"
+echo 1 >"$tmp/alone.exit1"
+verdict script_alone_exit_fails some "$tmp/alone" import_script "$tmp/alone" "$tmp/alone.exit1" \
+	kselftest.test-e.nort
+verdict script_alone_without_status_fails some "$tmp/alone" \
+	import_script "$tmp/alone" "$tmp/alone.no-status" kselftest.test-e.nort
+echo 4 >"$tmp/alone.exit4"
+verdict script_alone_skip_is_no_failure 0 "$tmp/skip" import_script "$tmp/skip" "$tmp/alone.exit4" \
+	kselftest.test-e.nort
+echo 0 >"$tmp/alone.exit0"
+verdict script_alone_complete_passes 0 "$tmp/alone" import_script "$tmp/alone" "$tmp/alone.exit0" \
+	kselftest.test-e.nort
+
 # Jobs that ran side by side (run_job, job_results): a failure in one of them is counted.
 job_ok() { tree_begin "$1"; record ok "$1.one"; tree_end; }
 job_failing() { tree_begin "$1"; record not-ok "$1.one"; tree_end; }
