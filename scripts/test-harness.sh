@@ -208,6 +208,35 @@ else
 	echo "not ok $case_no harness.gate_coverage_by_property"
 	echo "# got: ${got//$'\n'/ } (want: $want)"
 fi
+# Compile-fail's gate coverage (BHLOCK_COMPILE_FAIL_RAN): a kernel whose configuration differs
+# from one the cases ran on only in an option that nothing they build against mentions skips
+# them; one whose differing option a kernel header mentions, or that runs at soak size, builds
+# them. Fake build directories: a .config and a source tree of one header (a case that builds
+# then fails at once: no Makefile).
+mkdir -p "$tmp/cf/ran" "$tmp/cf/new" "$tmp/cf/src/include"
+printf 'CONFIG_A=y\n' >"$tmp/cf/ran/.config"
+printf 'CONFIG_A=y\nCONFIG_HARNESS_ONLY=y\n' >"$tmp/cf/new/.config"
+ln -s "$tmp/cf/src" "$tmp/cf/new/source"
+printf '#define A 1\n' >"$tmp/cf/src/include/a.h"
+case_no=$((case_no + 1))
+# compile_fail_run SCALE: what compile-fail.sh did with every case: skipped or built.
+compile_fail_run() {
+	BHLOCK_SCALE=$1 BHLOCK_COMPILE_FAIL_RAN="ran $tmp/cf/ran" \
+		"$BHLOCK_ROOT/scripts/compile-fail.sh" "$tmp/cf/new" new "$tmp/cf/out" 2>/dev/null |
+		awk '/^(not )?ok / { n++; if (/# SKIP gate size: builds as on ran$/) s++ }
+		     END { print (s == n && n > 0) ? "skipped" : (s == 0 ? "built" : "mixed") }'
+}
+got=$(compile_fail_run gate)
+printf '#ifdef CONFIG_HARNESS_ONLY\n#endif\n' >"$tmp/cf/src/include/a.h"
+got+=" $(compile_fail_run gate)"
+printf '#define A 1\n' >"$tmp/cf/src/include/a.h"
+got+=" $(compile_fail_run soak)"
+if [ "$got" = "skipped built built" ]; then
+	echo "ok $case_no harness.compile_fail_coverage_by_option"
+else
+	echo "not ok $case_no harness.compile_fail_coverage_by_option"
+	echo "# got: $got (want: skipped built built)"
+fi
 # vng passes its command on the kernel command line, which x86 cuts at 2048 bytes (and the
 # init= after it with it): vng-run.sh must hand a command of any length to the guest some
 # other way. A fake vng records the arguments it was given and the script it was asked to run.
