@@ -211,9 +211,17 @@ fi
 # Compile-fail's gate coverage (BHLOCK_COMPILE_FAIL_RAN): a kernel whose configuration differs
 # from one the cases ran on only in an option that nothing they build against mentions skips
 # them; one whose differing option a kernel header mentions, or that runs at soak size, builds
-# them. Fake build directories: a .config and a source tree of one header (a case that builds
-# then fails at once: no Makefile).
-mkdir -p "$tmp/cf/ran" "$tmp/cf/new" "$tmp/cf/src/include"
+# them; so does one whose source tree lacks an input the search reads (a file it cannot read is
+# not one that does not mention the option). Fake build directories: a .config, (empty)
+# generated headers and a source tree of one header and empty Makefiles (a case that builds then
+# fails at once).
+mkdir -p "$tmp/cf/src/include" "$tmp/cf/src/arch/x86/include" "$tmp/cf/src/rust" "$tmp/cf/src/scripts"
+: >"$tmp/cf/src/Makefile"
+: >"$tmp/cf/src/arch/x86/Makefile"
+: >"$tmp/cf/src/scripts/Makefile.build"
+for d in ran new; do
+	mkdir -p "$tmp/cf/$d/include/generated" "$tmp/cf/$d/arch/x86/include/generated"
+done
 printf 'CONFIG_A=y\n' >"$tmp/cf/ran/.config"
 printf 'CONFIG_A=y\nCONFIG_HARNESS_ONLY=y\n' >"$tmp/cf/new/.config"
 ln -s "$tmp/cf/src" "$tmp/cf/new/source"
@@ -231,11 +239,13 @@ printf '#ifdef CONFIG_HARNESS_ONLY\n#endif\n' >"$tmp/cf/src/include/a.h"
 got+=" $(compile_fail_run gate)"
 printf '#define A 1\n' >"$tmp/cf/src/include/a.h"
 got+=" $(compile_fail_run soak)"
-if [ "$got" = "skipped built built" ]; then
+rm "$tmp/cf/src/arch/x86/Makefile"
+got+=" $(compile_fail_run gate)"
+if [ "$got" = "skipped built built built" ]; then
 	echo "ok $case_no harness.compile_fail_coverage_by_option"
 else
 	echo "not ok $case_no harness.compile_fail_coverage_by_option"
-	echo "# got: $got (want: skipped built built)"
+	echo "# got: $got (want: skipped built built built)"
 fi
 # vng passes its command on the kernel command line, which x86 cuts at 2048 bytes (and the
 # init= after it with it): vng-run.sh must hand a command of any length to the guest some
