@@ -64,8 +64,11 @@ timing "kselftest install" "$(since "$t")"
 # The runner's per-script timeout: the directory's settings at gate size; at soak size a run
 # lasts as long as the scale asks.
 runner_args=()
+# The same for a script run on its own (boot_script).
+script_timeout=$(sed -n 's/^timeout=//p' "$kselftests/bhlock/settings")
 if [ "$(bhlock_scale)" = soak ]; then
-	runner_args=(--override-timeout 7200)
+	script_timeout=7200
+	runner_args=(--override-timeout "$script_timeout")
 	# At soak size the figures are the point: every result's diagnostics, not only a failure's.
 	show_all_diags=1
 fi
@@ -84,11 +87,13 @@ boot() {
 # programs a script (a TCG guest takes 100-300 ms to start one: about 6 s a boot); the clean
 # boot of each kernel runs them through the runner. Its results are the runner's: the script's
 # own, then kselftest.SCRIPT.K from its exit status (import_script), which the guest writes to
-# $out/NAME.script-status; the boot's own verdict is the boot's alone.
+# $out/NAME.script-status; the boot's own verdict is the boot's alone. As under the runner, its
+# stderr goes with its output, and it has the runner's timeout (exit status 124).
 boot_script() {
 	local k=$1 boot=$2 script=$3
 	rm -f "$out/$boot.script-status"
-	boot_run "$k" "$boot" "cd '$kselftests/bhlock' && ./$script; echo \$? >'$out/$boot.script-status'"
+	boot_run "$k" "$boot" "cd '$kselftests/bhlock' && timeout $script_timeout ./$script 2>&1;
+		echo \$? >'$out/$boot.script-status'"
 	tree_begin "boot.$boot.$k"
 	import_script "$out/$boot.ktap" "$out/$boot.script-status" "kselftest.${script%.sh}.$k"
 	boot_verdict "$k" "$boot"
@@ -136,7 +141,7 @@ gate_covered() {
 }
 
 # script_covered K SCRIPT: true when SCRIPT of the installed kselftest directory would skip
-# itself whole in K's clean boot (its top-level gate_skip_file, selftests/bhlock/functions.sh):
+# itself whole in K's clean boot (its gate_skip_file right after setup_test, functions.sh):
 # at gate size a kernel before K with K's value of the properties it names ran it
 # (gate_covered); that kernel's line goes to $covered_by, the properties to $covered_props. The
 # properties are read from the script; this can tell none (any kernel before K covers it) or
@@ -144,7 +149,11 @@ gate_covered() {
 # a script that names any other is not covered here: it runs, and decides for itself.
 script_covered() {
 	local props rt=0 line
-	props=$(sed -n 's/^gate_skip_file \("[^"]*"\|[^ ]\+\).*/[\1]/p' "$kselftests/bhlock/$2")
+	# The gate that skips the whole file comes first after setup_test (nothing before it could
+	# print a result); its first argument, quoted or one word, is the properties.
+	props=$(awk '/^setup_test$/ { after = 1; next } after && /^[[:space:]]*(#|$)/ { next }
+		after { if (sub(/^gate_skip_file /, "")) print; exit }' "$kselftests/bhlock/$2" |
+		sed -n 's/^\("[^"]*"\|[^ ]\+\).*/[\1]/p')
 	props=${props//\"/}
 	case $props in
 	"[]" | "[preempt_rt]") ;;
@@ -493,6 +502,11 @@ check_kernel() {
 			progs+=("$script")
 		fi
 	done
+	# (The runner given no script runs them all.)
+	if [ ${#progs[@]} -eq 0 ]; then
+		progs=("${test_progs[@]}")
+		not_run=()
+	fi
 	boot_run "$k" clean "$(run_kselftests "$out/clean.logs" "${progs[@]}")"
 	wait "$compile_fail"
 	tree_begin "compile_fail.$k"
