@@ -609,11 +609,11 @@ run_table_cases() {
 	mapfile -t class_cases < <(scenario_names "$class")
 	if [ ${#class_cases[@]} -eq 0 ]; then
 		unload
-		# A SCENARIOS filter may pick no case of this class; the table itself must have some.
+		# A SCENARIOS filter may pick no case of this class (a skip: a plan of 0 with no SKIP is
+		# a script that printed no result, scripts/ktap-tree.sh); the table itself must have
+		# some.
 		[ -n "${SCENARIOS:-}" ] || ktap_skip_all "the scenario table has no $class case"
-		ktap_plan 0
-		ktap_diag "SCENARIOS=$SCENARIOS selects no $class case"
-		exit "$KSFT_PASS"
+		ktap_skip_all "SCENARIOS=$SCENARIOS selects no $class case"
 	fi
 	ktap_plan ${#class_cases[@]}
 	for class_case in "${class_cases[@]}"; do
