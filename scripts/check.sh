@@ -29,6 +29,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ktap-tree.sh"
+. "$(dirname "$0")/covered.sh"
 
 read -r -a kernels <<<"${BHLOCK_KERNELS_ONLY:-${BHLOCK_KERNELS[*]} ${BHLOCK_PROBE_KERNELS[*]}}"
 rm -rf "$BHLOCK_RESULTS"
@@ -90,13 +91,14 @@ boot() {
 # $out/NAME.script-status; the boot's own verdict is the boot's alone. As under the runner, its
 # stderr goes with its output, and it has the runner's timeout (exit status 124).
 boot_script() {
-	local k=$1 boot=$2 script=$3
+	local k=$1 boot=$2 script=$3 vm_status
 	rm -f "$out/$boot.script-status"
 	boot_run "$k" "$boot" "cd '$kselftests/bhlock' && timeout $script_timeout ./$script 2>&1;
 		echo \$? >'$out/$boot.script-status'"
 	tree_begin "boot.$boot.$k"
 	import_script "$out/$boot.ktap" "$out/$boot.script-status" "kselftest.${script%.sh}.$k"
-	boot_verdict "$k" "$boot"
+	read -r vm_status <"$out/$boot.status" || vm_status=1
+	boot_verdict "$k" "$boot" "$vm_status"
 }
 
 # boot_run K NAME COMMAND: the boot of `boot`, without its results; its exit status goes to
@@ -108,10 +110,19 @@ boot_run() {
 	# splat boot takes seconds.
 	local timeout=600 append=${BHLOCK_VNG_APPEND:-}
 	[ "$boot" != clean ] || timeout=$(bhlock_scaled 1800 7200)
-	# Only the clean boot looks for leaks (test-leak.sh), and not one whose test-leak.sh skips
-	# itself at gate size: the others boot with kmemleak off, which tracks every allocation
-	# and costs a TCG guest about a fifth of its time (Documentation/measurements.rst).
-	[ "$boot" = clean ] && ! leak_check_covered "$k" || append+=" kmemleak=off"
+	# Only the clean boot looks for leaks (test-leak.sh), and not one that does not run
+	# test-leak.sh (not_run): the others boot with kmemleak off, which tracks every allocation
+	# and costs a TCG guest about a fifth of its time (Documentation/measurements.rst). Were
+	# test-leak.sh run in a boot with kmemleak off, it would fail (it finds kmemleak=off), not
+	# skip.
+	local entry leak_check=0
+	if [ "$boot" = clean ]; then
+		leak_check=1
+		for entry in "${not_run[@]}"; do
+			[ "${entry%%|*}" != test-leak.sh ] || leak_check=0
+		done
+	fi
+	[ "$leak_check" -eq 1 ] || append+=" kmemleak=off"
 	BHLOCK_VNG_TIMEOUT=${BHLOCK_VNG_TIMEOUT:-$timeout} BHLOCK_VNG_APPEND=$append \
 	"$BHLOCK_ROOT/scripts/vng-run.sh" --expect-file "$expect_file" "$kdir" "$out/$boot.console.log" -- \
 		env BHLOCK_KO="$ko" BHLOCK_KERNEL="$k" BHLOCK_ARGS="${BHLOCK_ARGS:-}" \
@@ -123,66 +134,12 @@ boot_run() {
 	echo $? >"$out/$boot.status"
 }
 
-# gate_covered K: at gate size, the kernels of the matrix before K that cover checks for it, one
-# per line as the module describes each (its `# kernel:` line): a check whose verdict depends
-# only on properties in which K equals one of them is skipped on K (gate_skipped in
-# selftests/bhlock/functions.sh). A kernel covers only once its clean boot has run every
-# script and passed ($out/covers, written after it): not while it runs (BHLOCK_PARALLEL_JOBS),
-# not after a boot that died partway, and never the probe's must-fail kernel, which runs
-# test-kernel.sh alone.
-gate_covered() {
-	local other line
-	[ "$(bhlock_scale)" = gate ] || return 0
-	for other in "${kernels[@]}"; do
-		[ "$other" != "$1" ] || break
-		read -r line <"$BHLOCK_RESULTS/$other/covers" 2>/dev/null || continue
-		[[ $line != "# kernel: "* ]] || echo "${line#\# kernel: }"
-	done
-}
-
-# script_covered K SCRIPT: true when SCRIPT of the installed kselftest directory would skip
-# itself whole in K's clean boot (its gate_skip_file right after setup_test, functions.sh):
-# at gate size a kernel before K with K's value of the properties it names ran it
-# (gate_covered); that kernel's line goes to $covered_by, the properties to $covered_props. The
-# properties are read from the script; this can tell none (any kernel before K covers it) or
-# preempt_rt (CONFIG_PREEMPT_RT in K's .config, as the module describes it) before K boots, and
-# a script that names any other is not covered here: it runs, and decides for itself.
-script_covered() {
-	local props rt=0 line
-	# The gate that skips the whole file comes first after setup_test (nothing before it could
-	# print a result); its first argument, quoted or one word, is the properties.
-	props=$(awk '/^setup_test$/ { after = 1; next } after && /^[[:space:]]*(#|$)/ { next }
-		after { if (sub(/^gate_skip_file /, "")) print; exit }' "$kselftests/bhlock/$2" |
-		sed -n 's/^\("[^"]*"\|[^ ]\+\).*/[\1]/p')
-	props=${props//\"/}
-	case $props in
-	"[]" | "[preempt_rt]") ;;
-	*) return 1;;
-	esac
-	covered_props=${props//[][]/}
-	grep -qx 'CONFIG_PREEMPT_RT=y' "$kdir/.config" && rt=1
-	while IFS= read -r line; do
-		[ -n "$line" ] || continue
-		[ "$props" = "[]" ] || [[ " $line " == *" preempt_rt=$rt "* ]] || continue
-		covered_by=$line
-		return 0
-	done < <(gate_covered "$1")
-	return 1
-}
-
-# leak_check_covered K: true when test-leak.sh is not run in K's clean boot (script_covered):
-# the boot goes without kmemleak. Were test-leak.sh ever run in a boot with kmemleak off, it
-# fails (it finds kmemleak=off), it does not skip.
-leak_check_covered() {
-	script_covered "$1" test-leak.sh
-}
-
 # boot_results K NAME [SCRIPT...]: the results of boot NAME of kernel K, which has ended; see
-# `boot`. Then a SKIP for each script of not_run ("SCRIPT|PROPERTIES|COVERING_KERNEL", the clean
-# boot's scripts that the host did not run: script_covered), which it empties.
+# `boot`. Then a SKIP for each script of not_run ("SCRIPT|REASON", the clean boot's scripts
+# that the host did not run: script_covered), which it empties.
 not_run=()
 boot_results() {
-	local k=$1 boot=$2 vm_status entry script props covered_by
+	local k=$1 boot=$2 vm_status entry script reason
 	shift 2
 	tree_begin "boot.$boot.$k"
 	read -r vm_status <"$out/$boot.status" || vm_status=1
@@ -192,19 +149,18 @@ boot_results() {
 		import_ktap "$out/$boot.ktap" "boot.$boot.$k" "$vm_status"
 	fi
 	for entry in "${not_run[@]}"; do
-		IFS='|' read -r script props covered_by <<<"$entry"
+		IFS='|' read -r script reason <<<"$entry"
 		record skip "kselftest.${script%.sh}.$k"
-		tree_diag "kselftest.${script%.sh}.$k: gate size: not run, its verdict depends on ${props:-no property of the kernel}, and it ran on a kernel that agrees ($covered_by)"
+		tree_diag "kselftest.${script%.sh}.$k: not run: $reason"
 	done
 	not_run=()
-	boot_verdict "$k" "$boot"
+	boot_verdict "$k" "$boot" "$vm_status"
 }
 
-# boot_verdict K NAME: the end of boot NAME's subtree: its timing row and its own verdict,
-# vm.NAME.K (vng-run.sh's exit status), then tree_end.
+# boot_verdict K NAME VM_STATUS: the end of boot NAME's subtree: its timing row and its own
+# verdict, vm.NAME.K (VM_STATUS, vng-run.sh's exit status), then tree_end.
 boot_verdict() {
-	local k=$1 boot=$2 vm_status line
-	read -r vm_status <"$out/$boot.status" || vm_status=1
+	local k=$1 boot=$2 vm_status=$3 line
 	boot_timing "boot $k $boot" "$out/$boot.console.log.phases"
 	if [ "$vm_status" -eq 0 ]; then
 		# A boot that passed after a stall before init says so (scripts/vng-run.sh).
@@ -497,7 +453,7 @@ check_kernel() {
 	not_run=()
 	for script in "${test_progs[@]}"; do
 		if script_covered "$k" "$script"; then
-			not_run+=("$script|$covered_props|$covered_by")
+			not_run+=("$script|$covered_reason")
 		else
 			progs+=("$script")
 		fi

@@ -247,6 +247,45 @@ else
 	echo "not ok $case_no harness.compile_fail_coverage_by_option"
 	echo "# got: $got (want: skipped built built built)"
 fi
+# A clean boot leaves out a script only when the script would skip itself whole
+# (scripts/covered.sh): its gate_skip_file, first after setup_test, names no property, or
+# preempt_rt with a kernel before this one that agrees. Fake scripts beside the real library,
+# on an rt kernel after a nort one: only the first may be left out, with the script's reason.
+mkdir -p "$tmp/cov/ks/bhlock" "$tmp/cov/results/nort" "$tmp/cov/kdir"
+for f in functions.sh ktap.sh report-banners; do
+	ln -s "$BHLOCK_ROOT/selftests/bhlock/$f" "$tmp/cov/ks/bhlock/$f"
+done
+printf 'setup_test\n\n# why\ngate_skip_file "" "no reason (a fake)"\n' >"$tmp/cov/ks/bhlock/any.sh"
+printf 'setup_test\ngate_skip_file preempt_rt\n' >"$tmp/cov/ks/bhlock/rt.sh"
+printf 'setup_test\ncheck x 0\n' >"$tmp/cov/ks/bhlock/ungated.sh"
+printf 'setup_test\ngate_skip_file bh_serialised\n' >"$tmp/cov/ks/bhlock/other.sh"
+printf 'setup_test\nload\ngate_skip_file ""\n' >"$tmp/cov/ks/bhlock/late.sh"
+printf 'setup_test\ngate_skip_file "unclosed\n' >"$tmp/cov/ks/bhlock/unsplit.sh"
+echo '# kernel: preempt_rt=0 bh_serialised=1' >"$tmp/cov/results/nort/covers"
+echo 'CONFIG_PREEMPT_RT=y' >"$tmp/cov/kdir/.config"
+case_no=$((case_no + 1))
+got=$(
+	# shellcheck source=scripts/covered.sh
+	. "$BHLOCK_ROOT/scripts/covered.sh"
+	kernels=(nort rt) BHLOCK_RESULTS=$tmp/cov/results kselftests=$tmp/cov/ks kdir=$tmp/cov/kdir
+	for script in any rt ungated other late unsplit; do
+		if script_covered rt "$script.sh"; then
+			printf '%s ' "$script:left_out($covered_reason)"
+		else
+			printf '%s ' "$script:runs"
+		fi
+	done
+)
+want="any:left_out(gate size: no reason (a fake): its verdict depends on no property of the kernel,"
+want+=" and it ran on a kernel that agrees (preempt_rt=0 bh_serialised=1)) rt:runs ungated:runs"
+want+=" other:runs late:runs unsplit:runs "
+if [ "$got" = "$want" ]; then
+	echo "ok $case_no harness.script_left_out_only_where_it_skips_whole"
+else
+	echo "not ok $case_no harness.script_left_out_only_where_it_skips_whole"
+	echo "# got: $got"
+	echo "# want: $want"
+fi
 # vng passes its command on the kernel command line, which x86 cuts at 2048 bytes (and the
 # init= after it with it): vng-run.sh must hand a command of any length to the guest some
 # other way. A fake vng records the arguments it was given and the script it was asked to run.
