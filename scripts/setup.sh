@@ -50,6 +50,9 @@ install_guest_init() {
 	init=$(compgen -G "$BHLOCK_CACHE/venv/lib/python3*/site-packages/virtme/guest/bin/virtme-ng-init" ||
 		true)
 	[ -n "$init" ] || die "virtme-ng $VNG_VERSION has no guest/bin/virtme-ng-init"
+	# Its ip(8) for virtme-ng-init (the comment at the top of guest-init.c).
+	mkdir -p "${init%/*}/bhlock-path"
+	ln -sfn ../virtme-ng-init "${init%/*}/bhlock-path/ip"
 	sum=$(sha256sum <"$src")
 	# The real one says this; ours does not.
 	if grep -qa 'basic initialization done' "$init"; then
