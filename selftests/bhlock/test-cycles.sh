@@ -43,11 +43,10 @@ random_value() {
 
 # stack_traces: lockdep's stack-trace entries in use, and its maximum.
 stack_traces() {
-	local line
-	while read -r line; do
-		[[ $line =~ ^stack-trace\ entries:\ *([0-9]+)\ \[max:\ ([0-9]+)\] ]] &&
-			echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
-	done </proc/lockdep_stats
+	local stats
+	read_whole stats /proc/lockdep_stats
+	[[ $stats =~ stack-trace\ entries:\ *([0-9]+)\ \[max:\ ([0-9]+)\] ]] &&
+		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
 }
 
 save_health
