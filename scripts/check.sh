@@ -70,7 +70,7 @@ timing "kselftest install" "$(since "$t")"
 # The runner's per-script timeout: the directory's settings at gate size; at soak size a run
 # lasts as long as the scale asks.
 runner_args=()
-# The same for a script run on its own (boot_script).
+# The same for a script run on its own (boot_script_run).
 script_timeout=$(sed -n 's/^timeout=//p' "$kselftests/bhlock/settings")
 if [ "$(bhlock_scale)" = soak ]; then
 	script_timeout=7200
@@ -88,18 +88,23 @@ boot() {
 	boot_results "$1" "$2" "${@:4}"
 }
 
-# boot_script K NAME SCRIPT: boots kernel K for one script of the installed kselftest
+# boot_script_run K NAME SCRIPT: boots kernel K for one script of the installed kselftest
 # directory, run on its own rather than through the runner, whose own steps start some twenty
 # programs a script (a TCG guest takes 100-300 ms to start one: about 6 s a boot); the clean
-# boot of each kernel runs them through the runner. Its results are the runner's: the script's
-# own, then kselftest.SCRIPT.K from its exit status (import_script), which the guest writes to
-# $out/NAME.script-status; the boot's own verdict is the boot's alone. As under the runner, its
-# stderr goes with its output, and it has the runner's timeout (exit status 124).
-boot_script() {
+# boot of each kernel runs them through the runner. As under the runner, its stderr goes with
+# its output, and it has the runner's timeout (exit status 124). The guest writes the script's
+# exit status to $out/NAME.script-status. Boots of one kernel may run side by side.
+boot_script_run() {
+	rm -f "$out/$2.script-status"
+	boot_run "$1" "$2" "cd '$kselftests/bhlock' && timeout $script_timeout ./$3 2>&1;
+		echo \$? >'$out/$2.script-status'"
+}
+
+# boot_script_results K NAME SCRIPT: the results of boot_script_run K NAME SCRIPT, which has
+# ended. They are the runner's: the script's own, then kselftest.SCRIPT.K from its exit status
+# (import_script); the boot's own verdict is the boot's alone.
+boot_script_results() {
 	local k=$1 boot=$2 script=$3 vm_status
-	rm -f "$out/$boot.script-status"
-	boot_run "$k" "$boot" "cd '$kselftests/bhlock' && timeout $script_timeout ./$script 2>&1;
-		echo \$? >'$out/$boot.script-status'"
 	tree_begin "boot.$boot.$k"
 	import_script "$out/$boot.ktap" "$out/$boot.script-status" "kselftest.${script%.sh}.$k"
 	read -r vm_status <"$out/$boot.status" || vm_status=1
@@ -357,29 +362,37 @@ probe_boots() {
 	fi
 	mapfile -t names < <(table_cases kernel "$table")
 	[ ${#names[@]} -gt 0 ] || [ -n "${SCENARIOS:-}" ] || record not-ok "scenario.table.$k" "$out/table.vm.log"
-	for name in "${names[@]}"; do
-		BHLOCK_VNG_APPEND="bhlock_unlocked=$name" SCENARIOS=$name \
-			boot_script "$k" "kernel-$name" test-kernel.sh
-	done
 	# A resource that the stock kernels leave unprotected (the table's "# unprotected in
-	# stock:" line) has bhlock's candidate fix in K instead, which bhlock_unlocked=NAME took
-	# out above: with nothing removed, its case must stay clean.
+	# stock:" line) has bhlock's candidate fix in K instead, which bhlock_unlocked=NAME takes
+	# out: with nothing removed, its case must stay clean (the boot kernel-fixed).
 	local stock_unlocked fixed=()
 	stock_unlocked=$(sed -n 's/^# unprotected in stock: \(.*\)/,\1,/p' "$table")
-	[ -n "$stock_unlocked" ] || record not-ok "scenario.table.$k.unprotected_in_stock" "$table"
 	for name in "${names[@]}"; do
 		[[ $stock_unlocked != *",$name,"* ]] || fixed+=("$name")
 	done
+	# One CPU online each, two boots at a time (in_parallel): a case's forced pairs interleave
+	# its BH sections on one CPU, which catches the corruption there as on two. With two CPUs
+	# each, two such guests on 2 cores waited on each other's descheduled vCPUs (48 s a boot
+	# against 21, 2026-12-05). rt-nolock's five probe boots: 32 s so against 52 s one at a
+	# time with two CPUs (2026-12-07). The results are read in order afterwards.
+	for name in "${names[@]}"; do
+		BHLOCK_VNG_APPEND="bhlock_unlocked=$name" SCENARIOS=$name BHLOCK_VNG_CPUS=1 \
+			in_parallel boot_script_run "$k" "kernel-$name" test-kernel.sh
+	done
 	[ ${#fixed[@]} -eq 0 ] ||
-		SCENARIOS="${fixed[*]}" boot_script "$k" kernel-fixed test-kernel.sh
+		SCENARIOS="${fixed[*]}" BHLOCK_VNG_CPUS=1 in_parallel boot_script_run "$k" kernel-fixed test-kernel.sh
+	wait
+	for name in "${names[@]}"; do
+		boot_script_results "$k" "kernel-$name" test-kernel.sh
+	done
+	[ -n "$stock_unlocked" ] || record not-ok "scenario.table.$k.unprotected_in_stock" "$table"
+	[ ${#fixed[@]} -eq 0 ] || boot_script_results "$k" kernel-fixed test-kernel.sh
 }
 
 # in_parallel COMMAND...: runs COMMAND in the background, at most BHLOCK_PARALLEL_BOOTS
-# (default 2) at a time; the caller waits for the last ones. For the splat boots: most of a
-# short boot is one thread's work (QEMU's start, the kernel's, vng's), so two of them share 2
-# cores well. Not for boots whose tests keep both vCPUs busy: the must-fail kernel's probe
-# boots, two at a time, each took 48 s instead of 21 (a guest whose vCPUs the host
-# deschedules waits on them). (The callers' only background processes are these.)
+# (default 2) at a time; the caller waits for the last ones. For the splat and the probe boots,
+# each with one CPU online: two such guests share 2 cores. (The callers' only background
+# processes are these.)
 in_parallel() {
 	while [ "$(jobs -pr | wc -l)" -ge "${BHLOCK_PARALLEL_BOOTS:-2}" ]; do
 		wait -n
@@ -492,8 +505,11 @@ check_kernel() {
 		t=$EPOCHREALTIME
 		for s in $(table_cases splat "$out/scenarios.tsv"); do
 			# The table the clean boot copied out, so that the guest loads the module
-			# only for the case.
-			BHLOCK_TABLE_IN=$out/scenarios.tsv \
+			# only for the case. One CPU online (and one possible that is not): a splat
+			# case is one context's misuse on one CPU, and two 2-vCPU guests on 2 cores
+			# wait on each other's descheduled vCPUs. rt's nine splat boots, two at a time,
+			# took 40 s so against 67-70 s with two CPUs each (2026-12-07).
+			BHLOCK_TABLE_IN=$out/scenarios.tsv BHLOCK_VNG_CPUS=1 \
 				in_parallel boot_run "$k" "splat-$s" "cd '$kselftests/bhlock' && ./test-splat.sh $s"
 		done
 		wait

@@ -102,7 +102,7 @@ printf '# timeout set to 300\n# TAP version 13\n# 1..1\n# ok 1 d.one.nort\n' >"$
 verdict kselftest_log_complete_passes 0 "$tmp/logs/test-d.sh" \
 	import_kselftest "$tmp/runner-d" "$tmp/logs" nort test-d.sh
 
-# A script run on its own, without the runner (check.sh's boot_script, the probe's boots): its
+# A script run on its own, without the runner (check.sh's boot_script_run, the probe's boots): its
 # verdict comes from the exit status the guest wrote after it. All it printed passed, and it
 # exited 1; or it left no status (the guest died in it); or it skipped (4), which is no failure;
 # or it passed.
