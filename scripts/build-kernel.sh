@@ -15,8 +15,9 @@
 # A kernel with a configs/NAME.patch (rt-nolock) is built from a patched source: the patch is
 # applied to copies of the files it touches, kept beside the build as DIR.src, and those are
 # bind-mounted over the shared source's in a private mount namespace for the build only.
-# The source path stays the same, so a build that starts from a copy of another (its seed)
-# stays incremental.
+# The source path stays the same, and every build sees its output directory at one path
+# (lib.sh: kernel_make), so a build that starts from a copy of another (its seed) stays
+# incremental.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -87,8 +88,8 @@ rm -rf "$out"
 start=$SECONDS
 # A kernel that differs from an already built one in a few options starts from a copy of
 # that build: Kbuild records which objects depend on which option and rebuilds only those
-# (for rt-bhlock after rt: kernel/softirq.c, the Rust crates and the link, about 3 minutes
-# instead of 15).
+# (for rt-bhlock after rt: kernel/softirq.c and the link, 43 s with the copy, instead of
+# about 9 minutes from scratch).
 seed=${BHLOCK_KERNEL_SEED[$name]:-}
 seed_dir=
 if [ -n "$seed" ]; then
@@ -117,7 +118,8 @@ else
 	mkdir -p "$out"
 fi
 # kmake ARGS...: make in the kernel source for this build, patched if the kernel has a patch.
-kmake() { make -C "$ksrc" O="$out" "${kmake_args[@]}" "$@"; }
+mounts=()
+kmake() { kernel_make "$ksrc" "$out" "${mounts[@]}" -- "$@"; }
 patch_file=$BHLOCK_ROOT/configs/$name.patch
 if [ -f "$patch_file" ]; then
 	src=$out.src
@@ -128,11 +130,9 @@ if [ -f "$patch_file" ]; then
 		cp "$ksrc/$f" "$src/$f"
 	done
 	patch -s -p1 -d "$src" <"$patch_file" || die "kernel $name: configs/$name.patch does not apply"
-	mounts=()
 	for f in "${patched[@]}"; do
 		mounts+=("$src/$f:$ksrc/$f")
 	done
-	kmake() { with_mounts "${mounts[@]}" -- make -C "$ksrc" O="$out" "${kmake_args[@]}" "$@"; }
 fi
 kmake -s tinyconfig >&2
 "$ksrc/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null

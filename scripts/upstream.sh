@@ -236,10 +236,8 @@ own_files='kernel/(bh|sync/local_lock_nested_bh)|helpers/(bh|local_lock)\.c'
 kbuild() {
 	local kdir=$1 src=$2
 	shift 2
-	# shellcheck disable=SC2016 # the inner shell expands its own arguments
-	with_mounts "$src/rust:$ksrc/rust" -- \
-		bash -c 'make -C "$1" O="$2" "${@:3}" -j"$(($(nproc) + 1))"' sh \
-		"$ksrc" "$kdir" "${kmake_args[@]}" RUSTDOC="$RUSTDOC" "$@"
+	kernel_make "$ksrc" "$kdir" "$src/rust:$ksrc/rust" -- RUSTDOC="$RUSTDOC" "$@" \
+		-j"$(($(nproc) + 1))"
 }
 # own_warnings LOG: the compiler's warnings about the layer's files in LOG, each whole (from
 # its "warning:" line to the blank line after it).
