@@ -250,7 +250,7 @@ own_warnings() {
 # kunit_boot KDIR FILTER OUT: a boot of KDIR that runs the KUnit cases FILTER selects; its
 # console in OUT.console.log, vng-run.sh's verdict in OUT.vng.log and its exit status.
 kunit_boot() {
-	BHLOCK_KUNIT_FILTER=$2 "$BHLOCK_ROOT/scripts/vng-run.sh" "$1" "$3.console.log" -- true \
+	BHLOCK_VNG_CPUS=1 BHLOCK_KUNIT_FILTER=$2 "$BHLOCK_ROOT/scripts/vng-run.sh" "$1" "$3.console.log" -- true \
 		>"$3.vng.log" 2>&1
 }
 # verdicts CHECK SUFFIX EXPECTED NOUN CONSOLE: a check CHECK.NAME.SUFFIX for each line "ok NAME"
@@ -368,8 +368,9 @@ $(tail -n 15 "$kdir/build-patch-$i.log" 2>/dev/null)"
 	fi
 
 	# The doctests, in a boot, and the layer's KUnit suites, in a boot of their own (the
-	# console scan of vng-run.sh fails a boot on any kernel report), side by side: KUnit runs
-	# its cases one after another as the kernel boots, so each boot is one thread's work.
+	# console scan of vng-run.sh fails a boot on any kernel report), side by side with one CPU
+	# each (kunit_boot): KUnit runs its cases one after another as the kernel boots, so each
+	# boot is one thread's work, and two guests of two vCPUs on two cores wait on each other's.
 	local doctests_pid kunit_pid
 	mkdir -p "$out/$k"
 	kunit_boot "$kdir" 'rust_doctests_kernel.rust_doctest_kernel_*bh_rs_*' "$out/$k/doctests" &
