@@ -404,7 +404,6 @@ in_parallel() {
 # cache), build bhlock.ko against it, then its boots.
 check_kernel() {
 	local k=$1 out=$BHLOCK_RESULTS/$1 t0=$SECONDS t=$EPOCHREALTIME kdir ko line s compile_fail
-	local running
 	mkdir -p "$out"
 	tree_begin "$k"
 	if ! kdir=$("$BHLOCK_ROOT/scripts/build-kernel.sh" "$k" 2>"$out/kernel-build.log"); then
@@ -550,7 +549,8 @@ check_upstream() {
 # BHLOCK_PARALLEL_JOBS at a time, each in a subshell whose results are added in this order
 # once it ends (run_job, job_results). The default is one: two kernels' clean boots side by
 # side each took several times as long per script as alone (Documentation/measurements.rst):
-# a TCG guest keeps a core busy, so there is nothing to share. A kernel that another job
+# a TCG guest keeps a core busy, so there is nothing to share (but for the light jobs, below).
+# A kernel that another job
 # needs as its base (rt for rt-bhlock and rt-nolock, nort and rt for upstream) is built by
 # that job's build-kernel.sh, which waits for a build of the same kernel already under way.
 job_names=("${kernels[@]}")
@@ -567,20 +567,53 @@ results_so_far() {
 		next_result=$((next_result + 1))
 	done
 }
-# (This shell's only background processes here are the jobs.)
-running=0
-for job in "${job_names[@]}"; do
-	if [ "$running" -ge "${BHLOCK_PARALLEL_JOBS:-1}" ]; then
-		wait -n
-		running=$((running - 1))
-		results_so_far
-	fi
-	if [ "$job" = upstream ]; then
-		run_job "$jobs_dir" upstream check_upstream &
+# The light jobs, those with no clean boot (the probe kernels' and upstream: guests of one CPU
+# each), do not wait for the others: they run beside them, one light job at a time, at nice 19.
+# A clean boot leaves one of the two cores idle much of the time (its tests sleep, wait and
+# reload; a kernel build at idle priority beside nort's got about a core), and at nice 19 the
+# light job's guests take what it leaves, not its vCPUs' time. Their verdicts do not depend on
+# how fast they run: the probe's forced pairs interleave in their first round, and KUnit's
+# cases are run to the end. In the matrix's order they come last, so they start once the last
+# heavy job has (their kernels have been built ahead by then, or are being built).
+light_jobs=" upstream ${BHLOCK_PROBE_KERNELS[*]} "
+# (This shell's only background processes here are the jobs; job_kind has each one's pid.)
+declare -A job_kind=()
+heavy_running=0 light_running=0
+# wait_job: waits for a job to end, then adds the results of those that have ended.
+wait_job() {
+	local pid
+	wait -n -p pid
+	if [ "${job_kind[$pid]}" = light ]; then
+		light_running=$((light_running - 1))
 	else
-		run_job "$jobs_dir" "$job" check_kernel "$job" &
+		heavy_running=$((heavy_running - 1))
 	fi
-	running=$((running + 1))
+	results_so_far
+}
+# start_job NAME: job NAME, in the background.
+start_job() {
+	if [ "$1" = upstream ]; then
+		run_job "$jobs_dir" upstream check_upstream
+	else
+		run_job "$jobs_dir" "$1" check_kernel "$1"
+	fi
+}
+for job in "${job_names[@]}"; do
+	if [[ $light_jobs == *" $job "* ]]; then
+		while [ "$light_running" -ge 1 ]; do
+			wait_job
+		done
+		(renice -n 19 -p "$BASHPID" >/dev/null && start_job "$job") &
+		job_kind[$!]=light
+		light_running=$((light_running + 1))
+	else
+		while [ "$heavy_running" -ge "${BHLOCK_PARALLEL_JOBS:-1}" ]; do
+			wait_job
+		done
+		start_job "$job" &
+		job_kind[$!]=heavy
+		heavy_running=$((heavy_running + 1))
+	fi
 done
 wait
 results_so_far
