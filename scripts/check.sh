@@ -550,9 +550,9 @@ check_upstream() {
 # once it ends (run_job, job_results). The default is one: two kernels' clean boots side by
 # side each took several times as long per script as alone (Documentation/measurements.rst):
 # a TCG guest keeps a core busy, so there is nothing to share (but for the light jobs, below).
-# A kernel that another job
-# needs as its base (rt for rt-bhlock and rt-nolock, nort and rt for upstream) is built by
-# that job's build-kernel.sh, which waits for a build of the same kernel already under way.
+# A kernel that another job needs as its base (rt for rt-bhlock and rt-nolock, nort and rt for
+# upstream) is built by that job's build-kernel.sh, which waits for a build of the same kernel
+# already under way.
 job_names=("${kernels[@]}")
 [[ " ${kernels[*]} " != *" nort "* ]] || job_names+=(upstream)
 jobs_dir=$BHLOCK_RESULTS/jobs
@@ -590,7 +590,7 @@ wait_job() {
 	fi
 	results_so_far
 }
-# start_job NAME: job NAME, in the background.
+# start_job NAME: runs job NAME (its caller puts it in the background).
 start_job() {
 	if [ "$1" = upstream ]; then
 		run_job "$jobs_dir" upstream check_upstream
@@ -603,7 +603,11 @@ for job in "${job_names[@]}"; do
 		while [ "$light_running" -ge 1 ]; do
 			wait_job
 		done
-		(renice -n 19 -p "$BASHPID" >/dev/null && start_job "$job") &
+		# (A renice that fails leaves the job at the usual priority; it still runs.)
+		(
+			renice -n 19 -p "$BASHPID" >/dev/null || true
+			start_job "$job"
+		) &
 		job_kind[$!]=light
 		light_running=$((light_running + 1))
 	else
